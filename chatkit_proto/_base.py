@@ -37,5 +37,5 @@ class ProtoModel(BaseModel):
         extra="ignore",
         populate_by_name=True,
         use_enum_values=True,
-        ser_json_inf_nan="null",
+        allow_inf_nan=False,
     )

@@ -1,0 +1,52 @@
+"""File and image attachments and their upload descriptors (SPEC §3.6)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from ._base import JSONObject, ProtoModel
+
+
+class UploadDescriptor(ProtoModel):
+    """Where and how the client uploads the bytes of a two-phase attachment."""
+
+    url: str
+    method: Literal["POST", "PUT"]
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+class AttachmentBase(ProtoModel):
+    """Fields every attachment has. `metadata` is server-private and never serialised."""
+
+    id: str
+    name: str
+    mime_type: str
+    upload_descriptor: UploadDescriptor | None = None
+    thread_id: str | None = None
+    metadata: JSONObject | None = Field(default=None, exclude=True)
+
+
+class FileAttachment(AttachmentBase):
+    """Any non-image file."""
+
+    type: Literal["file"] = "file"
+
+
+class ImageAttachment(AttachmentBase):
+    """An image, with a URL the client renders as a thumbnail."""
+
+    type: Literal["image"] = "image"
+    preview_url: str
+
+
+Attachment = Annotated[FileAttachment | ImageAttachment, Field(discriminator="type")]
+
+
+class AttachmentCreateParams(ProtoModel):
+    """What the client declares before a two-phase upload."""
+
+    name: str
+    size: int = Field(ge=0)
+    mime_type: str

@@ -1,0 +1,126 @@
+"""The wire codec: request bytes to typed requests, events to SSE frames, bodies to JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from .errors import ErrorDetail, InvalidRequest
+from .events import TextDelta, ThreadStreamEvent
+from .requests import ChatKitReq
+from .sse import frame
+
+# Built once: constructing a TypeAdapter of the request union costs milliseconds.
+_REQUEST_ADAPTER: TypeAdapter[ChatKitReq] = TypeAdapter(ChatKitReq)
+
+_TEXT_DELTA_HEAD = b'data: {"type":"thread.item.updated","item_id":'
+_TEXT_DELTA_MID = b',"update":{"type":"assistant_message.content_part.text_delta","content_index":'
+_TEXT_DELTA_TAIL = b"}}\n\n"
+
+
+def decode_request(body: bytes | str) -> ChatKitReq:
+    """Parse and validate a request body; any problem raises `InvalidRequest`, nothing else."""
+    try:
+        return _REQUEST_ADAPTER.validate_json(body)
+    except ValidationError as exc:
+        raise _invalid_request(body, exc) from None
+    except (ValueError, TypeError, RecursionError) as exc:
+        # pydantic-core refuses some inputs (e.g. lone surrogates, absurd nesting) outside
+        # of a ValidationError; they are still the client's bad input.
+        raise InvalidRequest(f"Invalid request body: {type(exc).__name__}") from None
+
+
+def dump_json(model: BaseModel) -> bytes:
+    """Compact UTF-8 JSON of a model with every null model field left out (SPEC §2.2)."""
+    return model.__pydantic_serializer__.to_json(model, by_alias=True, exclude_none=True)
+
+
+def dump_plain(model: BaseModel) -> dict[str, Any]:
+    """The JSON-compatible value of a model, as `dump_json` would write it."""
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def encode_event(event: ThreadStreamEvent | TextDelta) -> bytes:
+    """One SSE frame for one stream event."""
+    if type(event) is TextDelta:
+        return (
+            _TEXT_DELTA_HEAD
+            + orjson.dumps(event.item_id)
+            + _TEXT_DELTA_MID
+            + str(event.content_index).encode()
+            + b',"delta":'
+            + orjson.dumps(event.delta)
+            + _TEXT_DELTA_TAIL
+        )
+    return frame(dump_json(event))  # type: ignore[arg-type]
+
+
+def encode_body(body: BaseModel | dict[str, Any]) -> bytes:
+    """A JSON response body: a model, or a literal object such as `{}`."""
+    if isinstance(body, BaseModel):
+        return dump_json(body)
+    return orjson.dumps(body)
+
+
+def _invalid_request(body: bytes | str, exc: ValidationError) -> InvalidRequest:
+    data = _parse_loosely(body)
+    details: list[ErrorDetail] = []
+    for error in exc.errors(include_url=False, include_input=False):
+        kind = error["type"]
+        if kind == "json_invalid":
+            return InvalidRequest("Request body is not valid JSON")
+        path = _path_in(data, error["loc"])
+        if kind in ("union_tag_invalid", "union_tag_not_found"):
+            path = _join(path, "type")
+            message = _unknown_type_message(error.get("ctx") or {})
+        else:
+            message = error["msg"]
+        details.append(ErrorDetail(path=path, message=message))
+    first = details[0]
+    where = f"{first.path}: " if first.path else ""
+    more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
+    return InvalidRequest(f"Invalid request: {where}{first.message}{more}", details)
+
+
+def _unknown_type_message(ctx: dict[str, Any]) -> str:
+    tag = ctx.get("tag")
+    if tag is None:
+        return "Field required"
+    return f"Unknown type {tag!r}"
+
+
+def _parse_loosely(body: bytes | str) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _path_in(data: Any, loc: tuple[int | str, ...]) -> str:
+    """Render a pydantic location as a JSON path, dropping the union tags pydantic inserts."""
+    path = ""
+    for step in loc:
+        if isinstance(data, list) and isinstance(step, int):
+            path += f"[{step}]"
+            data = data[step] if -len(data) <= step < len(data) else None
+        elif isinstance(data, dict) and step in data:
+            path = _join(path, str(step))
+            data = data[step]
+        elif isinstance(data, dict) and isinstance(step, str) and _is_tag(step):
+            continue
+        else:
+            path = _join(path, str(step))
+            data = None
+    return path
+
+
+def _is_tag(step: str) -> bool:
+    # Union members are located by their discriminator value ("threads.create", "input_text")
+    # or by a class name for untagged unions; neither is a key of the JSON the client sent.
+    return "." in step or "_" in step or step[:1].isupper()
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key

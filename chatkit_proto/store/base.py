@@ -1,0 +1,106 @@
+"""The store contract (SPEC §12): threads, items and attachment records, scoped per user."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Literal
+
+from ..attachments import Attachment
+from ..context import RequestContext
+from ..items import ThreadItem
+from ..threads import Page, ThreadMetadata
+
+Order = Literal["asc", "desc"]
+
+
+class NotFoundError(LookupError):
+    """The row does not exist for this user (whether or not it exists for another)."""
+
+
+class Store(ABC):
+    """Persistence for threads, items and attachment records.
+
+    Every method takes the request context and sees only that user's rows. Listings are
+    ordered by `created_at`, ties broken by insertion order; `after` is the id of the last
+    row of the previous page and an unknown cursor raises `NotFoundError`.
+    """
+
+    async def open(self) -> None:
+        """Acquire resources (connections, files); called once before use."""
+
+    async def close(self) -> None:
+        """Release resources."""
+
+    # -- threads -----------------------------------------------------------------------------
+
+    @abstractmethod
+    async def load_thread(self, thread_id: str, ctx: RequestContext) -> ThreadMetadata:
+        """Load one thread; raises `NotFoundError`."""
+
+    @abstractmethod
+    async def save_thread(self, thread: ThreadMetadata, ctx: RequestContext) -> None:
+        """Insert or update a thread."""
+
+    @abstractmethod
+    async def load_threads(
+        self, limit: int, after: str | None, order: Order, ctx: RequestContext
+    ) -> Page[ThreadMetadata]:
+        """One page of the user's threads."""
+
+    @abstractmethod
+    async def delete_thread(self, thread_id: str, ctx: RequestContext) -> None:
+        """Delete a thread and its items; deleting an unknown thread does nothing."""
+
+    # -- items -------------------------------------------------------------------------------
+
+    @abstractmethod
+    async def load_thread_items(
+        self, thread_id: str, after: str | None, limit: int, order: Order, ctx: RequestContext
+    ) -> Page[ThreadItem]:
+        """One page of a thread's items, hidden items included."""
+
+    @abstractmethod
+    async def add_thread_item(self, thread_id: str, item: ThreadItem, ctx: RequestContext) -> None:
+        """Insert an item; an existing id is replaced in place (SPEC §18 q46)."""
+
+    @abstractmethod
+    async def save_item(self, thread_id: str, item: ThreadItem, ctx: RequestContext) -> None:
+        """Insert or replace an item, keeping the position of an existing one."""
+
+    @abstractmethod
+    async def load_item(self, thread_id: str, item_id: str, ctx: RequestContext) -> ThreadItem:
+        """Load one item; raises `NotFoundError`."""
+
+    @abstractmethod
+    async def delete_thread_item(self, thread_id: str, item_id: str, ctx: RequestContext) -> None:
+        """Delete one item; an unknown id does nothing."""
+
+    # -- attachments -------------------------------------------------------------------------
+
+    @abstractmethod
+    async def save_attachment(self, attachment: Attachment, ctx: RequestContext) -> None:
+        """Insert or update an attachment record, private metadata included."""
+
+    @abstractmethod
+    async def load_attachment(self, attachment_id: str, ctx: RequestContext) -> Attachment:
+        """Load an attachment record; raises `NotFoundError`."""
+
+    @abstractmethod
+    async def delete_attachment(self, attachment_id: str, ctx: RequestContext) -> None:
+        """Delete an attachment record; an unknown id does nothing."""
+
+    # -- stream leases (D15) -----------------------------------------------------------------
+
+    @abstractmethod
+    async def acquire_stream_lease(
+        self, thread_id: str, token: str, ttl_seconds: float, ctx: RequestContext
+    ) -> bool:
+        """Claim the right to stream on a thread; False while another live lease holds it.
+
+        A lease expires after `ttl_seconds` unless renewed by acquiring it again with the same
+        token, so a crashed process never blocks a thread for long.
+        """
+
+    @abstractmethod
+    async def release_stream_lease(self, thread_id: str, token: str, ctx: RequestContext) -> None:
+        """Give a lease back; a lease held by another token is left alone."""
