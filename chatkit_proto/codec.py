@@ -105,21 +105,23 @@ def _path_in(data: Any, loc: tuple[int | str, ...]) -> str:
         if isinstance(data, list) and isinstance(step, int):
             path += f"[{step}]"
             data = data[step] if -len(data) <= step < len(data) else None
+        elif isinstance(data, dict) and _is_tag(data, step):
+            continue
         elif isinstance(data, dict) and step in data:
             path = _join(path, str(step))
             data = data[step]
-        elif isinstance(data, dict) and isinstance(step, str) and _is_tag(step):
-            continue
         else:
             path = _join(path, str(step))
             data = None
     return path
 
 
-def _is_tag(step: str) -> bool:
-    # Union members are located by their discriminator value ("threads.create", "input_text")
-    # or by a class name for untagged unions; neither is a key of the JSON the client sent.
-    return "." in step or "_" in step or step[:1].isupper()
+def _is_tag(data: dict[str, Any], step: int | str) -> bool:
+    # pydantic locates union members by their discriminator value ("threads.create") or, in
+    # untagged unions, by class name; neither is a key of the JSON the client sent.
+    if not isinstance(step, str) or step in data:
+        return False
+    return step == data.get("type") or step[:1].isupper()
 
 
 def _join(path: str, key: str) -> str:

@@ -30,9 +30,7 @@ class ClosedStatus(ProtoModel):
     reason: str | None = None
 
 
-ThreadStatus = Annotated[
-    ActiveStatus | LockedStatus | ClosedStatus, Field(discriminator="type")
-]
+ThreadStatus = Annotated[ActiveStatus | LockedStatus | ClosedStatus, Field(discriminator="type")]
 
 
 T = TypeVar("T")

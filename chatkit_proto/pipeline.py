@@ -1,0 +1,206 @@
+"""The response pipeline (SPEC §7.1): relays a responder's events, persisting as it goes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass
+
+import anyio
+
+from ._base import utc_now
+from .app import StreamEvent, Turn
+from .apply import append_text, apply_update
+from .codec import encode_event
+from .errors import CustomStreamError, StreamError
+from .events import (
+    ErrorEvent,
+    StreamOptions,
+    StreamOptionsEvent,
+    TextDelta,
+    ThreadItemAddedEvent,
+    ThreadItemDoneEvent,
+    ThreadItemRemovedEvent,
+    ThreadItemReplacedEvent,
+    ThreadItemUpdatedEvent,
+    ThreadStreamEvent,
+    ThreadUpdatedEvent,
+)
+from .ids import new_item_id
+from .items import (
+    HIDDEN_ITEM_TYPES,
+    AssistantMessageItem,
+    SDKHiddenContextItem,
+    ThreadItem,
+)
+from .threads import to_wire_thread
+
+logger = logging.getLogger("chatkit_proto.pipeline")
+
+CANCELLED_NOTE = "The user cancelled the stream. Stop responding to the prior request."
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """The right to stream on one thread (D15), renewed while the stream lives."""
+
+    thread_id: str
+    token: str
+    ttl_seconds: float
+
+
+async def run_pipeline(
+    turn: Turn,
+    prologue: Iterable[ThreadStreamEvent],
+    responder: Callable[[], AsyncIterator[StreamEvent]],
+    *,
+    allow_cancel: bool = True,
+    lease: Lease | None = None,
+) -> AsyncIterator[bytes]:
+    """Yield the SSE frames of one streaming response, persisting as SPEC §7.1 says.
+
+    `prologue` events are sent as they are (they were persisted by the caller). Then come
+    `stream_options`, the responder's events and `thread.updated` whenever the thread
+    changed. An exception becomes one `error` event; a cancellation (client gone) persists
+    the partial answer and the cancellation note, shielded so that neither is lost.
+    """
+    relay = _Relay(turn, lease)
+    events: AsyncIterator[StreamEvent] | None = None
+    try:
+        for event in prologue:
+            yield encode_event(event)
+        yield encode_event(
+            StreamOptionsEvent(stream_options=StreamOptions(allow_cancel=allow_cancel))
+        )
+        events = responder()
+        try:
+            async for event in events:
+                for frame in await relay.handle(event):
+                    yield frame
+        except Exception as exc:
+            yield encode_event(_error_event(exc))
+        update = await relay.thread_update()
+        if update is not None:
+            yield update
+    except (asyncio.CancelledError, GeneratorExit):
+        # The client is gone. Stop the responder first (no more model calls), then keep
+        # what it had produced; the shield lets both finish although we are cancelled.
+        with anyio.CancelScope(shield=True):
+            await _close(events)
+            await relay.persist_cancelled()
+        raise
+    finally:
+        with anyio.CancelScope(shield=True):
+            await _close(events)
+            await relay.release()
+
+
+class _Relay:
+    """The state of one pipeline run: pending items, the thread snapshot, the lease."""
+
+    def __init__(self, turn: Turn, lease: Lease | None) -> None:
+        self.turn = turn
+        self.lease = lease
+        self.pending: dict[str, ThreadItem] = {}
+        self.snapshot = turn.thread.model_copy(deep=True)
+        self.renewed_at = time.monotonic()
+
+    async def handle(self, event: StreamEvent) -> list[bytes]:
+        """Persist one responder event; return the frames to send for it."""
+        if type(event) is TextDelta:
+            pending = self.pending.get(event.item_id)
+            if isinstance(pending, AssistantMessageItem):
+                append_text(pending, event.content_index, event.delta)
+            frames = [encode_event(event)]
+        else:
+            frames = [] if await self._persist(event) else [encode_event(event)]
+        update = await self.thread_update()
+        if update is not None:
+            frames.append(update)
+        await self._renew_lease()
+        return frames
+
+    async def _persist(self, event: StreamEvent) -> bool:
+        """Apply the persistence table of SPEC §7.1; True when the event must be swallowed."""
+        store, ctx, thread_id = self.turn.store, self.turn.context, self.turn.thread.id
+        if isinstance(event, ThreadItemAddedEvent):
+            self.pending[event.item.id] = event.item.model_copy(deep=True)
+        elif isinstance(event, ThreadItemUpdatedEvent):
+            pending = self.pending.get(event.item_id)
+            if pending is not None:
+                apply_update(pending, event.update)
+        elif isinstance(event, ThreadItemDoneEvent):
+            self.pending.pop(event.item.id, None)
+            await store.add_thread_item(thread_id, event.item, ctx)
+            return event.item.type in HIDDEN_ITEM_TYPES
+        elif isinstance(event, ThreadItemRemovedEvent):
+            self.pending.pop(event.item_id, None)
+            await store.delete_thread_item(thread_id, event.item_id, ctx)
+        elif isinstance(event, ThreadItemReplacedEvent):
+            self.pending.pop(event.item.id, None)
+            await store.save_item(thread_id, event.item, ctx)
+        return False
+
+    async def thread_update(self) -> bytes | None:
+        """If the responder changed the thread: save it and frame a `thread.updated`."""
+        thread = self.turn.thread
+        if thread.__dict__ == self.snapshot.__dict__:
+            return None
+        await self.turn.store.save_thread(thread, self.turn.context)
+        self.snapshot = thread.model_copy(deep=True)
+        return encode_event(ThreadUpdatedEvent(thread=to_wire_thread(thread)))
+
+    async def persist_cancelled(self) -> None:
+        """Keep what the user saw of the answer, and tell the next turn it was cut short."""
+        store, ctx, thread = self.turn.store, self.turn.context, self.turn.thread
+        try:
+            for item in self.pending.values():
+                if isinstance(item, AssistantMessageItem) and any(
+                    part.text.strip() for part in item.content
+                ):
+                    await store.add_thread_item(thread.id, item, ctx)
+            note = SDKHiddenContextItem(
+                id=new_item_id("sdk_hidden_context"),
+                thread_id=thread.id,
+                created_at=utc_now(),
+                content=CANCELLED_NOTE,
+            )
+            await store.add_thread_item(thread.id, note, ctx)
+        except Exception:
+            logger.exception("could not persist the cancelled response of thread %s", thread.id)
+
+    async def _renew_lease(self) -> None:
+        lease = self.lease
+        if lease is None or time.monotonic() - self.renewed_at < lease.ttl_seconds / 3:
+            return
+        self.renewed_at = time.monotonic()
+        await self.turn.store.acquire_stream_lease(
+            lease.thread_id, lease.token, lease.ttl_seconds, self.turn.context
+        )
+
+    async def release(self) -> None:
+        """Give the thread's stream lease back."""
+        if self.lease is not None:
+            try:
+                await self.turn.store.release_stream_lease(
+                    self.lease.thread_id, self.lease.token, self.turn.context
+                )
+            except Exception:
+                logger.exception("could not release the stream lease of %s", self.lease.thread_id)
+
+
+def _error_event(exc: Exception) -> ErrorEvent:
+    if isinstance(exc, CustomStreamError):
+        return ErrorEvent(code="custom", message=exc.message, allow_retry=exc.allow_retry)
+    if isinstance(exc, StreamError):
+        return ErrorEvent(code=exc.code, allow_retry=exc.allow_retry)
+    logger.error("responder failed: %s", type(exc).__name__, exc_info=exc)
+    return ErrorEvent(code="stream.error", allow_retry=True)
+
+
+async def _close(events: AsyncIterator[StreamEvent] | None) -> None:
+    aclose: Callable[[], Awaitable[None]] | None = getattr(events, "aclose", None)
+    if aclose is not None:
+        await aclose()
