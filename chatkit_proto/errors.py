@@ -1,4 +1,4 @@
-"""Errors: the JSON error body of DEVIATIONS D1–D15, and the exceptions that carry it."""
+"""Errors: the JSON error body of DEVIATIONS D1-D15, and the exceptions that carry it."""
 
 from __future__ import annotations
 
