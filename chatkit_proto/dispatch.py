@@ -7,7 +7,7 @@ import binascii
 import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from ._base import utc_now
@@ -76,6 +76,8 @@ class JSONResult:
     body: bytes
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    request_type: str | None = None
+    thread_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +86,7 @@ class StreamResult:
 
     frames: AsyncIterator[bytes]
     thread_id: str
+    request_type: str | None = None
 
 
 Result = JSONResult | StreamResult
@@ -119,11 +122,17 @@ class ChatKitServer:
 
     async def process(self, body: bytes | str, ctx: RequestContext) -> Result:
         """Answer one request body."""
+        request_type: str | None = None
         try:
             request = decode_request(body)
-            return await self.handle(request, ctx)
+            request_type = request.type
+            result = await self.handle(request, ctx)
+            thread_id = getattr(request.params, "thread_id", None)
+            if isinstance(result, StreamResult):
+                return replace(result, request_type=request_type)
+            return replace(result, request_type=request_type, thread_id=thread_id)
         except ProtocolError as exc:
-            return error_result(exc)
+            return replace(error_result(exc), request_type=request_type)
         except Exception:
             logger.exception("request failed before its response started")
             return error_result(ProtocolError("internal", "Something went wrong on the server."))

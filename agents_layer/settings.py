@@ -1,0 +1,20 @@
+"""What an app factory is given to build its app: model, store, data directory, tools."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chatkit_proto.store.base import Store
+
+
+@dataclass(frozen=True, slots=True)
+class AppSettings:
+    """Everything `server.py` knows that an app may need to build itself."""
+
+    store: Store
+    data_dir: Path
+    model_script: Path | None = None
+    mcp_config: Path | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
