@@ -1,0 +1,1 @@
+"""The apps `server.py --app` can serve: `tasks` (the default) and `conformance`."""

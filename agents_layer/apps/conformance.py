@@ -1,0 +1,376 @@
+"""The reference app of CONFORMANCE.md, so that recorded transcripts replay against us."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from agents import (
+    Agent,
+    GuardrailFunctionOutput,
+    OutputGuardrailTripwireTriggered,
+    RunConfig,
+    RunContextWrapper,
+    Runner,
+    StopAtTools,
+    function_tool,
+    output_guardrail,
+)
+from agents.models.interface import Model
+
+from agents_layer.adapter import stream_agent_response
+from agents_layer.context import AgentContext, ClientToolCall
+from agents_layer.history import to_agent_input
+from agents_layer.providers import create_model
+from agents_layer.settings import AppSettings
+from chatkit_proto._base import utc_now
+from chatkit_proto.actions import Action, ActionConfig
+from chatkit_proto.app import ChatKitApp, StreamEvent, Turn
+from chatkit_proto.attachments import (
+    Attachment,
+    AttachmentCreateParams,
+    FileAttachment,
+    ImageAttachment,
+    UploadDescriptor,
+)
+from chatkit_proto.content import AssistantMessageContent
+from chatkit_proto.context import RequestContext
+from chatkit_proto.errors import CustomStreamError
+from chatkit_proto.events import (
+    ErrorEvent,
+    TextDelta,
+    ThreadItemAddedEvent,
+    ThreadItemDoneEvent,
+    ThreadItemReplacedEvent,
+    ThreadItemUpdatedEvent,
+)
+from chatkit_proto.ids import new_attachment_id
+from chatkit_proto.items import (
+    AssistantMessageItem,
+    HiddenContextItem,
+    UserMessageItem,
+    WidgetItem,
+)
+from chatkit_proto.requests import FeedbackKind
+from chatkit_proto.responses import SyncCustomActionResponse, TranscriptionResult
+from chatkit_proto.structured_input import ChoiceOption, FreeformInput, MultipleChoiceInput
+from chatkit_proto.updates import ContentPartAdded, ContentPartDone, WidgetRootUpdated
+from chatkit_proto.widgets import Button, Card, ListView, ListViewItem, Markdown, Text
+
+HISTORY_WINDOW = 20
+TASKS = (("t1", "Buy milk"), ("t2", "Walk the dog"))
+UPLOADS = "https://uploads.example.invalid"
+
+
+# -- widgets --------------------------------------------------------------------------------
+
+
+def task_row(task_id: str, title: str, done: bool = False) -> ListViewItem:
+    """One task: its title, a Done/Undo button and a synchronous Toggle button."""
+    return ListViewItem(
+        key=task_id,
+        children=[
+            Text(value=title, lineThrough=True if done else None),
+            Button(
+                label="Undo" if done else "Done",
+                onClickAction=ActionConfig(type="task.complete", payload={"task_id": task_id}),
+            ),
+            Button(
+                label="Toggle",
+                onClickAction=ActionConfig(
+                    type="task.toggle", payload={"task_id": task_id}, streaming=False
+                ),
+            ),
+        ],
+    )
+
+
+def task_list() -> ListView:
+    """The task list `show_tasks` streams."""
+    return ListView(children=[task_row(task_id, title) for task_id, title in TASKS])
+
+
+def _row(widget: object, task_id: str) -> ListViewItem | None:
+    if not isinstance(widget, ListView):
+        return None
+    return next((row for row in widget.children if row.key == task_id), None)
+
+
+def _set_done(row: ListViewItem, done: bool) -> None:
+    text, button = row.children[0], row.children[1]
+    if isinstance(text, Text) and isinstance(button, Button):
+        text.lineThrough = True if done else None
+        button.label = "Undo" if done else "Done"
+
+
+def _is_done(row: ListViewItem) -> bool:
+    text = row.children[0]
+    return isinstance(text, Text) and bool(text.lineThrough)
+
+
+# -- tools ----------------------------------------------------------------------------------
+
+
+@function_tool
+async def add_task(ctx: RunContextWrapper[AgentContext], title: str) -> str:
+    """Add a task to the user's list."""
+    return f"Added task: {title}"
+
+
+@function_tool
+async def show_tasks(ctx: RunContextWrapper[AgentContext]) -> None:
+    """Show the user's tasks as a list widget."""
+    await ctx.context.stream_widget(task_list(), copy_text="; ".join(t for _, t in TASKS))
+
+
+@function_tool
+async def get_location(ctx: RunContextWrapper[AgentContext], precision: str) -> None:
+    """Ask the user's browser where the user is."""
+    ctx.context.client_tool_call = ClientToolCall(
+        name="get_location", arguments={"precision": precision}
+    )
+
+
+@function_tool
+async def draft_note(ctx: RunContextWrapper[AgentContext], text: str) -> None:
+    """Stream a note into a card, one word at a time."""
+
+    async def frames() -> AsyncIterator[Card]:
+        words = text.split()
+        yield Card(children=[Markdown(id="note_body", value="", streaming=True)])
+        for count in range(1, len(words) + 1):
+            last = count == len(words)
+            body = Markdown(id="note_body", value=" ".join(words[:count]), streaming=not last)
+            yield Card(children=[body])
+
+    await ctx.context.stream_widget(frames())
+
+
+@function_tool
+async def refresh_board(ctx: RunContextWrapper[AgentContext]) -> None:
+    """Refresh the task board in the user's browser."""
+    await ctx.context.progress("Refreshing board", icon="reload")
+    await ctx.context.client_effect("board.refresh", {"scope": "all"})
+
+
+@function_tool
+async def rename_thread(ctx: RunContextWrapper[AgentContext], title: str) -> None:
+    """Give the conversation a new title."""
+    ctx.context.thread.title = title
+
+
+@function_tool
+async def ask_priority(ctx: RunContextWrapper[AgentContext]) -> None:
+    """Ask the user for the priority of the task, and for notes."""
+    await ctx.context.add_structured_input(
+        [
+            MultipleChoiceInput(
+                id="priority",
+                question="Which priority?",
+                options=[ChoiceOption(value="Low"), ChoiceOption(value="High")],
+            ),
+            FreeformInput(id="notes", question="Any notes?"),
+        ]
+    )
+
+
+@output_guardrail
+async def no_forbidden_words(
+    ctx: RunContextWrapper[AgentContext], agent: Agent[AgentContext], output: object
+) -> GuardrailFunctionOutput:
+    """Trip when the final answer contains FORBIDDEN."""
+    return GuardrailFunctionOutput(output_info=None, tripwire_triggered="FORBIDDEN" in str(output))
+
+
+def build_agent() -> Agent[AgentContext]:
+    """The reference app's agent: seven tools, stopping after the two that await the user."""
+    return Agent[AgentContext](
+        name="Assistant",
+        instructions="You are a helpful task assistant.",
+        tools=[
+            add_task,
+            show_tasks,
+            get_location,
+            draft_note,
+            refresh_board,
+            rename_thread,
+            ask_priority,
+        ],
+        tool_use_behavior=StopAtTools(stop_at_tool_names=["get_location", "ask_priority"]),
+        output_guardrails=[no_forbidden_words],
+    )
+
+
+# -- attachments ----------------------------------------------------------------------------
+
+
+class ReferenceAttachments:
+    """Attachment records as the reference app makes them; no bytes are ever uploaded."""
+
+    async def create(self, params: AttachmentCreateParams, ctx: RequestContext) -> Attachment:
+        """A record with the reference app's upload descriptor and preview URL."""
+        attachment_id = new_attachment_id()
+        descriptor = UploadDescriptor(
+            url=f"{UPLOADS}/upload/{attachment_id}",
+            method="POST",
+            headers={"x-upload-token": f"token-{attachment_id}"},
+        )
+        metadata = {"size": params.size, "storage": "memory"}
+        if params.mime_type.startswith("image/"):
+            return ImageAttachment(
+                id=attachment_id,
+                name=params.name,
+                mime_type=params.mime_type,
+                upload_descriptor=descriptor,
+                preview_url=f"{UPLOADS}/preview/{attachment_id}",
+                metadata=metadata,
+            )
+        return FileAttachment(
+            id=attachment_id,
+            name=params.name,
+            mime_type=params.mime_type,
+            upload_descriptor=descriptor,
+            metadata=metadata,
+        )
+
+    async def delete(self, attachment: Attachment, ctx: RequestContext) -> None:
+        """Nothing was uploaded, so there are no bytes to delete."""
+
+
+# -- the app --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    """One recorded thumbs up or down."""
+
+    thread_id: str
+    item_ids: tuple[str, ...]
+    kind: FeedbackKind
+
+
+class ConformanceApp(ChatKitApp):
+    """Answers with an agent run by the Agents SDK, exactly as the reference app does."""
+
+    def __init__(self, model: Model | None) -> None:
+        self.agent = build_agent()
+        self.model = model
+        self.attachments = ReferenceAttachments()
+        self.feedback: list[Feedback] = []
+
+    async def respond(
+        self, turn: Turn, message: UserMessageItem | None
+    ) -> AsyncIterator[StreamEvent]:
+        """Run the agent over the newest items of the thread."""
+        recent = await turn.store.load_thread_items(
+            turn.thread.id, None, HISTORY_WINDOW, "desc", turn.context
+        )
+        agent_input = to_agent_input(list(reversed(recent.data)))
+        context = AgentContext(turn)
+        result = Runner.run_streamed(
+            self.agent,
+            agent_input,
+            context=context,
+            run_config=RunConfig(model=self.model, tracing_disabled=True),
+        )
+        try:
+            async for event in stream_agent_response(context, result):
+                yield event
+        except OutputGuardrailTripwireTriggered:
+            yield ErrorEvent(message="The assistant response was blocked.", allow_retry=False)
+
+    async def action(
+        self, turn: Turn, action: Action, sender: WidgetItem | None
+    ) -> AsyncIterator[StreamEvent]:
+        """`task.complete` and `task.highlight` on the task list; anything else fails."""
+        task_id = (
+            (action.payload or {}).get("task_id") if isinstance(action.payload, dict) else None
+        )
+        row = _row(sender.widget, task_id) if sender and task_id else None
+        if action.type == "task.complete" and sender and row:
+            _set_done(row, True)
+            yield ThreadItemReplacedEvent(item=sender)
+            yield ThreadItemDoneEvent(
+                item=HiddenContextItem(
+                    id=turn.new_item_id(),
+                    thread_id=turn.thread.id,
+                    created_at=utc_now(),
+                    content=f"The user completed task {task_id}.",
+                )
+            )
+            async for event in _hand_streamed(turn, ["Marked ", "as done."]):
+                yield event
+        elif action.type == "task.highlight" and sender and row:
+            text = row.children[0]
+            if isinstance(text, Text):
+                text.weight = "bold"
+            yield ThreadItemUpdatedEvent(
+                item_id=sender.id, update=WidgetRootUpdated(widget=sender.widget)
+            )
+        else:
+            raise CustomStreamError(f"Unsupported action: {action.type}", allow_retry=False)
+
+    async def sync_action(
+        self, turn: Turn, action: Action, sender: WidgetItem | None
+    ) -> SyncCustomActionResponse:
+        """`task.toggle` answers with the widget, that row toggled; nothing is persisted."""
+        payload = action.payload if isinstance(action.payload, dict) else {}
+        row = _row(sender.widget, payload.get("task_id")) if sender else None
+        if action.type != "task.toggle" or sender is None or row is None:
+            return SyncCustomActionResponse()
+        _set_done(row, not _is_done(row))
+        return SyncCustomActionResponse(updated_item=sender)
+
+    async def add_feedback(
+        self, thread_id: str, item_ids: list[str], kind: FeedbackKind, context: RequestContext
+    ) -> None:
+        """Keep the feedback in memory."""
+        self.feedback.append(Feedback(thread_id, tuple(item_ids), kind))
+
+    async def transcribe(
+        self, audio: bytes, mime_type: str, context: RequestContext
+    ) -> TranscriptionResult:
+        """Pretend to transcribe: say how much audio of which type arrived."""
+        media_type = mime_type.split(";", 1)[0].strip()
+        return TranscriptionResult(text=f"dictated {len(audio)} bytes of {media_type}")
+
+
+async def _hand_streamed(turn: Turn, deltas: list[str]) -> AsyncIterator[StreamEvent]:
+    """An assistant message streamed without a model, as the reference action handler does."""
+    created = utc_now()
+    item_id = turn.new_item_id()
+    text = "".join(deltas)
+    yield ThreadItemAddedEvent(
+        item=AssistantMessageItem(
+            id=item_id, thread_id=turn.thread.id, created_at=created, content=[]
+        )
+    )
+    yield ThreadItemUpdatedEvent(
+        item_id=item_id,
+        update=ContentPartAdded(content_index=0, content=AssistantMessageContent(text="")),
+    )
+    for delta in deltas:
+        yield TextDelta(item_id, 0, delta)
+    yield ThreadItemUpdatedEvent(
+        item_id=item_id,
+        update=ContentPartDone(content_index=0, content=AssistantMessageContent(text=text)),
+    )
+    yield ThreadItemDoneEvent(
+        item=AssistantMessageItem(
+            id=item_id,
+            thread_id=turn.thread.id,
+            created_at=created,
+            content=[AssistantMessageContent(text=text)],
+        )
+    )
+
+
+def create_app(settings: AppSettings) -> ConformanceApp:
+    """Build the app; `--model-script` (or MODEL_SCRIPT) chooses the scripted model."""
+    choice = create_model(
+        settings.env, script_path=str(settings.model_script) if settings.model_script else None
+    )
+    return ConformanceApp(choice.model)
+
+
+__all__ = ["ConformanceApp", "ReferenceAttachments", "create_app"]

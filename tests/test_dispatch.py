@@ -1,0 +1,298 @@
+"""The dispatcher: every request type, the error rules D1-D4/D14/D15, and persistence."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from chatkit_proto.context import RequestContext
+from chatkit_proto.dispatch import ChatKitServer, JSONResult, StreamResult
+from chatkit_proto.store.memory import MemoryStore
+from tests.apps import ScriptedApp
+
+ALICE = RequestContext(user_id="alice")
+BOB = RequestContext(user_id="bob")
+
+
+def user_input(text: str, attachments: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "content": [{"type": "input_text", "text": text}],
+        "attachments": attachments or [],
+        "inference_options": {},
+    }
+
+
+async def call(server: ChatKitServer, type_: str, ctx: RequestContext = ALICE, **params: Any):
+    return await server.process(json.dumps({"type": type_, "params": params}), ctx)
+
+
+async def events(result: StreamResult | JSONResult) -> list[dict[str, Any]]:
+    assert isinstance(result, StreamResult), result
+    frames = [frame async for frame in result.frames]
+    for frame in frames:
+        assert frame.startswith(b"data: ") and frame.endswith(b"\n\n") and frame.count(b"\n") == 2
+    return [json.loads(frame[6:]) for frame in frames]
+
+
+def body(result: StreamResult | JSONResult) -> Any:
+    assert isinstance(result, JSONResult), result
+    return json.loads(result.body)
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    return MemoryStore()
+
+
+@pytest.fixture
+def server(store: MemoryStore) -> ChatKitServer:
+    return ChatKitServer(ScriptedApp(), store)
+
+
+async def new_thread(
+    server: ChatKitServer, text: str = "hello", ctx: RequestContext = ALICE
+) -> str:
+    stream = await events(await call(server, "threads.create", ctx, input=user_input(text)))
+    return stream[0]["thread"]["id"]
+
+
+async def test_create_thread_prologue_and_persistence(server: ChatKitServer) -> None:
+    stream = await events(await call(server, "threads.create", input=user_input("hello")))
+    types = [e["type"] for e in stream]
+    assert types[:3] == ["thread.created", "thread.item.done", "stream_options"]
+    assert stream[1]["item"]["thread_id"] == stream[0]["thread"]["id"]
+    assert types[-1] == "thread.item.done" and stream[-1]["item"]["type"] == "assistant_message"
+    thread = body(await call(server, "threads.get_by_id", thread_id=stream[0]["thread"]["id"]))
+    assert [i["type"] for i in thread["items"]["data"]] == ["user_message", "assistant_message"]
+    assert thread["metadata"] == {} and "title" not in thread
+
+
+async def test_thread_updated_follows_the_next_event(server: ChatKitServer) -> None:
+    stream = await events(await call(server, "threads.create", input=user_input("title please")))
+    types = [e["type"] for e in stream]
+    assert types[3:5] == ["progress_update", "thread.updated"]
+    assert stream[4]["thread"]["title"] == "Renamed"
+    assert stream[4]["thread"]["items"] == {"data": [], "has_more": False}
+
+
+async def test_hidden_items_are_persisted_but_never_sent(server: ChatKitServer) -> None:
+    stream = await events(await call(server, "threads.create", input=user_input("hidden")))
+    assert all(e.get("item", {}).get("type") != "hidden_context_item" for e in stream)
+    thread_id = stream[0]["thread"]["id"]
+    listed = body(await call(server, "items.list", thread_id=thread_id, limit=1))
+    assert listed["data"] == [] and listed["has_more"] is True
+
+
+async def test_responder_failure_is_one_error_event_and_keeps_what_was_done(
+    server: ChatKitServer,
+) -> None:
+    stream = await events(await call(server, "threads.create", input=user_input("fail")))
+    assert stream[-1] == {"type": "error", "code": "stream.error", "allow_retry": True}
+    assert [e["type"] for e in stream].count("error") == 1
+    thread = body(await call(server, "threads.get_by_id", thread_id=stream[0]["thread"]["id"]))
+    assert [i["type"] for i in thread["items"]["data"]] == ["user_message"]
+
+
+async def test_custom_error_carries_its_message(server: ChatKitServer) -> None:
+    stream = await events(await call(server, "threads.create", input=user_input("custom")))
+    assert stream[-1] == {
+        "type": "error",
+        "code": "custom",
+        "message": "Not allowed here.",
+        "allow_retry": False,
+    }
+
+
+async def test_client_tool_output_completes_the_call_silently(server: ChatKitServer) -> None:
+    thread_id = await new_thread(server, "tool")
+    stream = await events(
+        await call(
+            server, "threads.add_client_tool_output", thread_id=thread_id, result={"a": None}
+        )
+    )
+    assert stream[0]["type"] == "stream_options"
+    assert all(e.get("item", {}).get("type") != "client_tool_call" for e in stream)
+    items = body(await call(server, "threads.get_by_id", thread_id=thread_id))["items"]["data"]
+    call_item = next(i for i in items if i["type"] == "client_tool_call")
+    assert call_item["status"] == "completed" and call_item["output"] == {"a": None}
+
+
+async def test_structured_input_is_answered_and_replaced(server: ChatKitServer, store) -> None:
+    from chatkit_proto._base import utc_now
+    from chatkit_proto.items import StructuredInputItem
+    from chatkit_proto.structured_input import ChoiceOption, FreeformInput, MultipleChoiceInput
+
+    thread_id = await new_thread(server)
+    item = StructuredInputItem(
+        id="si_1",
+        thread_id=thread_id,
+        created_at=utc_now(),
+        inputs=[
+            MultipleChoiceInput(id="subject", question="?", options=[ChoiceOption(value="Math")]),
+            FreeformInput(id="notes", question="?"),
+        ],
+    )
+    await store.add_thread_item(thread_id, item, ALICE)
+    answer = {"answers": {"subject": {"values": ["Math", "Science"]}, "bogus": {"values": ["x"]}}}
+    stream = await events(
+        await call(
+            server,
+            "threads.add_structured_input",
+            thread_id=thread_id,
+            item_id="si_1",
+            input=answer,
+        )
+    )
+    replaced = stream[1]
+    assert replaced["type"] == "thread.item.replaced"
+    inputs = replaced["item"]["inputs"]
+    assert inputs[0]["answer"] == {"values": ["Math"], "skipped": False}
+    assert inputs[1]["answer"] == {"values": [], "skipped": True}
+    again = await call(
+        server, "threads.add_structured_input", thread_id=thread_id, item_id="si_1", input=answer
+    )
+    assert isinstance(again, JSONResult) and again.status == 400
+
+
+async def test_retry_deletes_newer_items_and_answers_again(server: ChatKitServer) -> None:
+    thread_id = await new_thread(server)
+    items = body(await call(server, "items.list", thread_id=thread_id, order="asc"))["data"]
+    user_id = items[0]["id"]
+    stream = await events(
+        await call(server, "threads.retry_after_item", thread_id=thread_id, item_id=user_id)
+    )
+    assert stream[0]["type"] == "stream_options"
+    after = body(await call(server, "items.list", thread_id=thread_id, order="asc"))["data"]
+    assert [i["type"] for i in after] == ["user_message", "assistant_message"]
+    assert after[1]["id"] != items[1]["id"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "path"),
+    [
+        (b"{not json", None),
+        (b'{"type":"threads.nope","params":{}}', "type"),
+        (b'{"type":"threads.list"}', "params"),
+        (b'{"type":"threads.list","params":{"order":"up"}}', "params.order"),
+        (b"[]", ""),
+    ],
+)
+async def test_d1_invalid_requests_answer_400(
+    server: ChatKitServer, raw: bytes, path: str | None
+) -> None:
+    result = await server.process(raw, ALICE)
+    assert isinstance(result, JSONResult) and result.status == 400
+    error = json.loads(result.body)
+    assert error["code"] == "invalid_request" and error["message"]
+    if path is not None:
+        assert error["details"][0]["path"] == path
+
+
+async def test_d2_other_users_threads_look_unknown(server: ChatKitServer) -> None:
+    thread_id = await new_thread(server)
+    for type_, params in [
+        ("threads.get_by_id", {"thread_id": thread_id}),
+        ("items.list", {"thread_id": thread_id}),
+        ("threads.update", {"thread_id": thread_id, "title": "x"}),
+        ("threads.add_user_message", {"thread_id": thread_id, "input": user_input("hi")}),
+        ("items.feedback", {"thread_id": thread_id, "item_ids": [], "kind": "positive"}),
+    ]:
+        theirs = await call(server, type_, BOB, **params)
+        unknown = await call(server, type_, BOB, **{**params, "thread_id": "thr_missing"})
+        assert isinstance(theirs, JSONResult) and theirs.status == 404
+        assert theirs.body == unknown.body
+    assert body(await call(server, "threads.list", BOB))["data"] == []
+    assert body(await call(server, "threads.delete", BOB, thread_id=thread_id)) == {}
+    assert body(await call(server, "threads.get_by_id", thread_id=thread_id))["id"] == thread_id
+
+
+async def test_d3_streams_that_cannot_start_answer_before_any_byte(
+    server: ChatKitServer, store: MemoryStore
+) -> None:
+    thread_id = await new_thread(server)
+    before = await store.load_thread_items(thread_id, None, 100, "asc", ALICE)
+    cases = [
+        ("threads.add_client_tool_output", {"thread_id": thread_id, "result": {}}, 400),
+        ("threads.retry_after_item", {"thread_id": thread_id, "item_id": "msg_missing"}, 404),
+        ("threads.retry_after_item", {"thread_id": thread_id, "item_id": before.data[1].id}, 400),
+        (
+            "threads.custom_action",
+            {"thread_id": thread_id, "item_id": before.data[0].id, "action": {"type": "x"}},
+            400,
+        ),
+        (
+            "threads.sync_custom_action",
+            {"thread_id": thread_id, "item_id": before.data[0].id, "action": {"type": "x"}},
+            400,
+        ),
+        (
+            "threads.add_user_message",
+            {"thread_id": thread_id, "input": user_input("hi", ["atc_missing"])},
+            404,
+        ),
+    ]
+    for type_, params, status in cases:
+        result = await call(server, type_, **params)
+        assert isinstance(result, JSONResult) and result.status == status, (type_, result)
+    after = await store.load_thread_items(thread_id, None, 100, "asc", ALICE)
+    assert [i.id for i in after.data] == [i.id for i in before.data]
+    created = await call(server, "threads.create", input=user_input("hi", ["atc_missing"]))
+    assert isinstance(created, JSONResult) and created.status == 404
+    assert len((await store.load_threads(100, None, "desc", ALICE)).data) == 1
+
+
+async def test_d14_items_list_of_unknown_thread_is_404(server: ChatKitServer) -> None:
+    result = await call(server, "items.list", thread_id="thr_missing")
+    assert isinstance(result, JSONResult) and result.status == 404
+
+
+async def test_d15_second_stream_on_a_busy_thread_is_409(store: MemoryStore) -> None:
+    server = ChatKitServer(ScriptedApp(delay=0.01), store)
+    thread_id = await new_thread(server)
+    first = await call(
+        server, "threads.add_user_message", thread_id=thread_id, input=user_input("a")
+    )
+    assert isinstance(first, StreamResult)
+    second = await call(
+        server, "threads.add_user_message", thread_id=thread_id, input=user_input("b")
+    )
+    assert isinstance(second, JSONResult) and second.status == 409
+    assert json.loads(second.body)["code"] == "conflict"
+    await events(first)
+    third = await call(
+        server, "threads.add_user_message", thread_id=thread_id, input=user_input("c")
+    )
+    assert isinstance(third, StreamResult)
+    await events(third)
+
+
+async def test_listing_and_crud(server: ChatKitServer) -> None:
+    ids = [await new_thread(server, f"t{i}") for i in range(3)]
+    page = body(await call(server, "threads.list", limit=2))
+    assert [t["id"] for t in page["data"]] == ids[::-1][:2]
+    assert page["has_more"] is True and page["after"] == ids[1]
+    rest = body(await call(server, "threads.list", limit=2, after=page["after"]))
+    assert [t["id"] for t in rest["data"]] == [ids[0]] and "after" not in rest
+    renamed = body(await call(server, "threads.update", thread_id=ids[0], title="New"))
+    assert renamed["title"] == "New" and renamed["items"] == {"data": [], "has_more": False}
+    assert body(await call(server, "threads.delete", thread_id=ids[0])) == {}
+    gone = await call(server, "threads.get_by_id", thread_id=ids[0])
+    assert isinstance(gone, JSONResult) and gone.status == 404
+
+
+async def test_feedback_transcribe_and_attachments_defaults(server: ChatKitServer) -> None:
+    thread_id = await new_thread(server)
+    assert (
+        body(
+            await call(
+                server, "items.feedback", thread_id=thread_id, item_ids=["x"], kind="positive"
+            )
+        )
+        == {}
+    )
+    transcribe = await call(server, "input.transcribe", audio_base64="AAAA", mime_type="audio/webm")
+    assert isinstance(transcribe, JSONResult) and transcribe.status == 400
+    create = await call(server, "attachments.create", name="a.txt", size=1, mime_type="text/plain")
+    assert isinstance(create, JSONResult) and create.status == 400
