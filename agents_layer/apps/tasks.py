@@ -1,0 +1,284 @@
+"""The server's default app: a to-do list kept per user, driven by an agent and by widgets."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+from agents import Agent, RunConfig, RunContextWrapper, Runner, function_tool
+from agents.models.interface import Model
+from agents.tool import Tool
+
+from agents_layer.adapter import stream_agent_response
+from agents_layer.apps.conformance import _hand_streamed
+from agents_layer.apps.tasks_store import MemoryTaskStore, SQLiteTaskStore, Task, TaskStore
+from agents_layer.context import AgentContext
+from agents_layer.history import to_agent_input
+from agents_layer.offline_model import OfflineModel
+from agents_layer.providers import create_model
+from agents_layer.settings import AppSettings
+from chatkit_proto.actions import Action, ActionConfig
+from chatkit_proto.app import ChatKitApp, StreamEvent, Turn
+from chatkit_proto.content import UserMessageTextContent
+from chatkit_proto.errors import CustomStreamError
+from chatkit_proto.events import ThreadItemReplacedEvent
+from chatkit_proto.items import UserMessageItem, WidgetItem
+from chatkit_proto.store.base import Store
+from chatkit_proto.store.sqlite import SQLiteStore
+from chatkit_proto.widgets import Button, ListView, ListViewItem, Text
+
+logger = logging.getLogger(__name__)
+
+HISTORY_WINDOW = 30
+TITLE_LENGTH = 40
+TITLE_TIMEOUT_SECONDS = 20.0
+DONE_ACTION = "tasks.done"
+
+INSTRUCTIONS = """\
+You manage the user's to-do list with tools. Tasks are numbered 1, 2, 3… in the order
+`list_tasks` shows them.
+- To add a task call `add_task`; to see the list call `list_tasks` (it shows the list to the
+  user as a widget, so do not repeat it in full).
+- To complete or delete a task call `complete_task` or `delete_task` with its number; when you
+  are unsure of the number, call `list_tasks` first.
+After a tool call, confirm in one short sentence. Answer other questions briefly."""
+
+TITLE_INSTRUCTIONS = (
+    "Write a title of at most six words for a conversation that starts with the user's "
+    "message. Answer with the title only, without quotes or final punctuation."
+)
+
+
+# -- widgets --------------------------------------------------------------------------------
+
+
+def task_row(task: Task) -> ListViewItem:
+    """One task: its title (struck through when done) and a Done button."""
+    return ListViewItem(
+        key=task.id,
+        children=[
+            Text(value=task.title, lineThrough=True if task.done else None),
+            Button(
+                label="Done",
+                disabled=True if task.done else None,
+                onClickAction=ActionConfig(type=DONE_ACTION, payload={"task_id": task.id}),
+            ),
+        ],
+    )
+
+
+def task_list(tasks: list[Task]) -> ListView:
+    """The list widget: a row per task, or one row saying there are none."""
+    if not tasks:
+        return ListView(
+            children=[ListViewItem(children=[Text(value="There are no tasks yet.", italic=True)])]
+        )
+    return ListView(children=[task_row(task) for task in tasks])
+
+
+def copy_text(tasks: list[Task]) -> str:
+    """The list as plain text, for the widget's copy button and the model."""
+    if not tasks:
+        return "There are no tasks."
+    return "\n".join(
+        f"{number}. {'[x]' if task.done else '[ ]'} {task.title}"
+        for number, task in enumerate(tasks, start=1)
+    )
+
+
+# -- tools ----------------------------------------------------------------------------------
+
+
+def _numbered(tasks: list[Task], number: int) -> Task | None:
+    return tasks[number - 1] if 1 <= number <= len(tasks) else None
+
+
+def build_tools(tasks: TaskStore, owner: str) -> list[Tool]:
+    """The four task tools, bound to one owner's tasks."""
+
+    @function_tool
+    async def add_task(ctx: RunContextWrapper[AgentContext], title: str) -> str:
+        """Add a task to the user's list.
+
+        Args:
+            title: What the task is, e.g. "Buy milk".
+        """
+        task = await tasks.add(owner, title.strip())
+        return f"Added “{task.title}”."
+
+    @function_tool
+    async def list_tasks(ctx: RunContextWrapper[AgentContext]) -> str:
+        """Show the user's tasks as a list widget and return them numbered."""
+        current = await tasks.list(owner)
+        text = copy_text(current)
+        await ctx.context.stream_widget(task_list(current), copy_text=text)
+        if not current:
+            return "You have no tasks."
+        open_count = sum(not task.done for task in current)
+        return f"You have {len(current)} task(s), {open_count} open."
+
+    @function_tool
+    async def complete_task(ctx: RunContextWrapper[AgentContext], number: int) -> str:
+        """Mark a task as done.
+
+        Args:
+            number: The task's 1-based position in the list.
+        """
+        task = _numbered(await tasks.list(owner), number)
+        if task is None:
+            return f"There is no task {number}."
+        await tasks.set_done(owner, task.id)
+        return f"Marked “{task.title}” as done."
+
+    @function_tool
+    async def delete_task(ctx: RunContextWrapper[AgentContext], number: int) -> str:
+        """Delete a task.
+
+        Args:
+            number: The task's 1-based position in the list.
+        """
+        task = _numbered(await tasks.list(owner), number)
+        if task is None:
+            return f"There is no task {number}."
+        await tasks.delete(owner, task.id)
+        return f"Deleted “{task.title}”."
+
+    return [add_task, list_tasks, complete_task, delete_task]
+
+
+# -- the app --------------------------------------------------------------------------------
+
+
+def _message_text(message: UserMessageItem) -> str:
+    return " ".join(
+        part.text for part in message.content if isinstance(part, UserMessageTextContent)
+    ).strip()
+
+
+def fallback_title(text: str) -> str:
+    """The first words of the message, cut at about TITLE_LENGTH characters."""
+    text = " ".join(text.split())
+    if len(text) <= TITLE_LENGTH:
+        return text
+    cut = text[:TITLE_LENGTH].rsplit(" ", 1)[0] or text[:TITLE_LENGTH]
+    return f"{cut}…"
+
+
+class TasksApp(ChatKitApp):
+    """A to-do assistant: an LLM agent when a provider is set, fixed commands offline."""
+
+    def __init__(
+        self, tasks: TaskStore, model: Model | None, title_model: Model | None = None
+    ) -> None:
+        self.tasks = tasks
+        self.model = model or OfflineModel()
+        # A scripted model must not be asked for titles: that would consume its script turns.
+        self.title_model = title_model
+
+    async def respond(
+        self, turn: Turn, message: UserMessageItem | None
+    ) -> AsyncIterator[StreamEvent]:
+        """Run the task agent over the newest items; title the thread after its first exchange."""
+        title_task = None
+        if turn.thread.title is None and message is not None:
+            title_task = asyncio.create_task(self._title(_message_text(message)))
+        try:
+            recent = await turn.store.load_thread_items(
+                turn.thread.id, None, HISTORY_WINDOW, "desc", turn.context
+            )
+            agent = Agent[AgentContext](
+                name="Tasks",
+                instructions=INSTRUCTIONS,
+                tools=build_tools(self.tasks, turn.context.user_id),
+            )
+            context = AgentContext(turn)
+            result = Runner.run_streamed(
+                agent,
+                to_agent_input(list(reversed(recent.data))),
+                context=context,
+                run_config=RunConfig(model=self.model, tracing_disabled=True),
+            )
+            # The last event is held back: the pipeline announces a title change only after
+            # an event, so the title must be set before the final one goes out.
+            held: StreamEvent | None = None
+            async for event in stream_agent_response(context, result):
+                if held is not None:
+                    yield held
+                held = event
+            if title_task is not None:
+                turn.thread.title = await title_task
+            if held is not None:
+                yield held
+        finally:
+            if title_task is not None and not title_task.done():
+                title_task.cancel()
+
+    async def _title(self, text: str) -> str:
+        """A short title for a thread starting with `text`; never fails."""
+        fallback = fallback_title(text) or "New conversation"
+        if self.title_model is None or not text:
+            return fallback
+        agent = Agent(name="Titler", instructions=TITLE_INSTRUCTIONS)
+        try:
+            result = await asyncio.wait_for(
+                Runner.run(
+                    agent, text, run_config=RunConfig(model=self.title_model, tracing_disabled=True)
+                ),
+                TITLE_TIMEOUT_SECONDS,
+            )
+        except Exception:
+            logger.warning("could not generate a thread title", exc_info=True)
+            return fallback
+        title = " ".join(str(result.final_output).split()).strip("\"'“”")
+        return fallback_title(title) if title else fallback
+
+    async def action(
+        self, turn: Turn, action: Action, sender: WidgetItem | None
+    ) -> AsyncIterator[StreamEvent]:
+        """`tasks.done` from the list widget; any other action fails."""
+        if action.type != DONE_ACTION:
+            raise CustomStreamError(f"Unsupported action: {action.type}", allow_retry=False)
+        payload = action.payload if isinstance(action.payload, dict) else {}
+        task_id = payload.get("task_id")
+        if sender is None or not isinstance(task_id, str):
+            raise CustomStreamError("That button is not attached to a task.", allow_retry=False)
+        owner = turn.context.user_id
+        task = await self.tasks.set_done(owner, task_id)
+        if task is None:
+            raise CustomStreamError("That task no longer exists.", allow_retry=False)
+        current = await self.tasks.list(owner)
+        widget = task_list(current)
+        yield ThreadItemReplacedEvent(
+            item=sender.model_copy(update={"widget": widget, "copy_text": copy_text(current)})
+        )
+        async for event in _hand_streamed(turn, ["Marked ", f"“{task.title}” ", "as done."]):
+            yield event
+
+
+def task_store_for(store: Store) -> TaskStore:
+    """Tasks beside the threads: in the same SQLite file, or in memory with a memory store."""
+    if isinstance(store, SQLiteStore):
+        return SQLiteTaskStore(store._path)
+    return MemoryTaskStore()
+
+
+def create_app(settings: AppSettings) -> TasksApp:
+    """Build the tasks app; without a configured provider it runs the offline model."""
+    choice = create_model(
+        settings.env, script_path=str(settings.model_script) if settings.model_script else None
+    )
+    hosted = choice.provider in ("openai", "gemini")
+    return TasksApp(task_store_for(settings.store), choice.model, choice.model if hosted else None)
+
+
+__all__ = [
+    "TasksApp",
+    "build_tools",
+    "copy_text",
+    "create_app",
+    "fallback_title",
+    "task_list",
+    "task_row",
+    "task_store_for",
+]
