@@ -28,7 +28,13 @@ from chatkit_proto.app import ChatKitApp
 from chatkit_proto.attachment_files import LocalAttachments
 from chatkit_proto.codec import dump_json
 from chatkit_proto.context import RequestContext
-from chatkit_proto.dispatch import AttachmentService, ChatKitServer, JSONResult, error_result
+from chatkit_proto.dispatch import (
+    AttachmentService,
+    ChatKitServer,
+    JSONResult,
+    ServerOptions,
+    error_result,
+)
 from chatkit_proto.errors import InvalidRequest, NotFound, ProtocolError
 from chatkit_proto.store.base import NotFoundError, Store
 from chatkit_proto.store.memory import MemoryStore
@@ -59,6 +65,7 @@ class Config:
     ping_seconds: float = 15.0
     max_request_bytes: int = MAX_REQUEST_BYTES
     user_id: str = LOCAL_USER
+    stream_lease_seconds: float = 30.0
 
 
 # -- building blocks ------------------------------------------------------------------------
@@ -130,7 +137,8 @@ def create_app(config: Config, env: Mapping[str, str] | None = None) -> Starlett
     chat_app = load_app(config.app, settings)
     files = LocalAttachments(data_dir / "attachments", attachment_secret(data_dir, env))
     service: AttachmentService = getattr(chat_app, "attachments", None) or files
-    server = ChatKitServer(chat_app, store, service)
+    options = ServerOptions(stream_lease_seconds=config.stream_lease_seconds)
+    server = ChatKitServer(chat_app, store, service, options)
 
     def context(request: Request, user_id: str | None = None) -> RequestContext:
         return RequestContext(
@@ -375,6 +383,12 @@ def parse_config(argv: Sequence[str] | None, env: Mapping[str, str]) -> Config:
         default=float(env.get("PING_SECONDS", defaults.ping_seconds)),
         help="seconds between keep-alive comments on a silent stream; 0 disables",
     )
+    option(
+        "--stream-lease-seconds",
+        type=float,
+        default=float(env.get("STREAM_LEASE_SECONDS", defaults.stream_lease_seconds)),
+        help="how long a crashed process can keep a thread busy (D15); renewed while streaming",
+    )
     args = parser.parse_args(argv)
     return Config(
         host=args.host,
@@ -387,6 +401,7 @@ def parse_config(argv: Sequence[str] | None, env: Mapping[str, str]) -> Config:
         log_level=args.log_level,
         log_format=args.log_format,
         ping_seconds=args.ping,
+        stream_lease_seconds=args.stream_lease_seconds,
     )
 
 

@@ -103,3 +103,7 @@ class ScriptedApp(ChatKitApp):
         finally:
             self.running -= 1
             self.closed += 1
+
+
+slow_app = ScriptedApp(reply="one two three four five six seven eight", delay=0.2)
+"""For server tests that need a stream still running when they act (`--app tests.apps:slow_app`)."""
