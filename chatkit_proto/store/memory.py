@@ -19,7 +19,8 @@ class MemoryStore(Store):
         self._threads: dict[str, OrderedRows[ThreadMetadata]] = {}
         self._items: dict[tuple[str, str], OrderedRows[ThreadItem]] = {}
         self._attachments: dict[tuple[str, str], Attachment] = {}
-        self._leases: dict[str, tuple[str, float]] = {}
+        # Keyed by owner too: another user's thread id is an unknown id, never a shared lock.
+        self._leases: dict[tuple[str, str], tuple[str, float]] = {}
 
     def _owned_threads(self, ctx: RequestContext) -> OrderedRows[ThreadMetadata]:
         return self._threads.setdefault(ctx.user_id, OrderedRows())
@@ -58,7 +59,9 @@ class MemoryStore(Store):
         return page
 
     async def add_thread_item(self, thread_id: str, item: ThreadItem, ctx: RequestContext) -> None:
-        self._thread_items(thread_id, ctx).upsert(item.id, item.created_at, item.model_copy(deep=True))
+        self._thread_items(thread_id, ctx).upsert(
+            item.id, item.created_at, item.model_copy(deep=True)
+        )
 
     async def save_item(self, thread_id: str, item: ThreadItem, ctx: RequestContext) -> None:
         await self.add_thread_item(thread_id, item, ctx)
@@ -90,13 +93,15 @@ class MemoryStore(Store):
         self, thread_id: str, token: str, ttl_seconds: float, ctx: RequestContext
     ) -> bool:
         now = time.monotonic()
-        held = self._leases.get(thread_id)
+        key = (ctx.user_id, thread_id)
+        held = self._leases.get(key)
         if held is not None and held[0] != token and held[1] > now:
             return False
-        self._leases[thread_id] = (token, now + ttl_seconds)
+        self._leases[key] = (token, now + ttl_seconds)
         return True
 
     async def release_stream_lease(self, thread_id: str, token: str, ctx: RequestContext) -> None:
-        held = self._leases.get(thread_id)
+        key = (ctx.user_id, thread_id)
+        held = self._leases.get(key)
         if held is not None and held[0] == token:
-            del self._leases[thread_id]
+            del self._leases[key]
