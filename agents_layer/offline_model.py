@@ -23,7 +23,7 @@ from agents.usage import Usage
 from openai.types.responses import ResponseCompletedEvent, ResponseStreamEvent
 from openai.types.responses.response_prompt_param import ResponsePromptParam
 
-from agents_layer.model_script import FunctionCallOutput, MessageOutput, OutputItem, Turn
+from agents_layer.model_script import ScriptFunctionCall, ScriptMessage, ScriptOutputItem, Turn
 from agents_layer.scripted_model import iter_turn_events
 
 OFFLINE_MODEL_NAME = "offline-tasks"
@@ -67,17 +67,17 @@ def _latest_exchange(items: Sequence[Any]) -> tuple[str, list[str]]:
     return text, outputs
 
 
-def command_call(text: str) -> FunctionCallOutput | None:
+def command_call(text: str) -> ScriptFunctionCall | None:
     """The tool call a user command asks for, or None when the text is no command."""
     if match := _ADD.match(text):
-        return FunctionCallOutput(
+        return ScriptFunctionCall(
             type="function_call", name="add_task", arguments={"title": match[1].strip()}
         )
     if _LIST.match(text):
-        return FunctionCallOutput(type="function_call", name="list_tasks", arguments={})
+        return ScriptFunctionCall(type="function_call", name="list_tasks", arguments={})
     if match := _NUMBERED.match(text):
         name = "complete_task" if match[1].lower() in ("done", "complete") else "delete_task"
-        return FunctionCallOutput(
+        return ScriptFunctionCall(
             type="function_call", name=name, arguments={"number": int(match[2])}
         )
     return None
@@ -88,13 +88,13 @@ def plan_turn(items: str | Sequence[Any]) -> Turn:
     text, outputs = _latest_exchange(
         [{"role": "user", "content": items}] if isinstance(items, str) else items
     )
-    output: OutputItem
+    output: ScriptOutputItem
     if outputs:
-        output = MessageOutput(type="message", text=[" ".join(outputs)])
+        output = ScriptMessage(type="message", text=[" ".join(outputs)])
     elif (call := command_call(text)) is not None:
         output = call
     else:
-        output = MessageOutput(type="message", text=list(HELP_DELTAS))
+        output = ScriptMessage(type="message", text=list(HELP_DELTAS))
     return Turn(output=[output])
 
 
