@@ -21,6 +21,7 @@ from agents.models.interface import Model
 from agents_layer.adapter import stream_agent_response
 from agents_layer.context import AgentContext, ClientToolCall
 from agents_layer.history import to_agent_input
+from agents_layer.messages import stream_message_by_hand
 from agents_layer.providers import create_model
 from agents_layer.settings import AppSettings
 from chatkit_proto._base import utc_now
@@ -33,20 +34,16 @@ from chatkit_proto.attachments import (
     ImageAttachment,
     UploadDescriptor,
 )
-from chatkit_proto.content import AssistantMessageContent
 from chatkit_proto.context import RequestContext
 from chatkit_proto.errors import CustomStreamError
 from chatkit_proto.events import (
     ErrorEvent,
-    TextDelta,
-    ThreadItemAddedEvent,
     ThreadItemDoneEvent,
     ThreadItemReplacedEvent,
     ThreadItemUpdatedEvent,
 )
 from chatkit_proto.ids import new_attachment_id
 from chatkit_proto.items import (
-    AssistantMessageItem,
     HiddenContextItem,
     UserMessageItem,
     WidgetItem,
@@ -54,7 +51,7 @@ from chatkit_proto.items import (
 from chatkit_proto.requests import FeedbackKind
 from chatkit_proto.responses import SyncCustomActionResponse, TranscriptionResult
 from chatkit_proto.structured_input import ChoiceOption, FreeformInput, MultipleChoiceInput
-from chatkit_proto.updates import ContentPartAdded, ContentPartDone, WidgetRootUpdated
+from chatkit_proto.updates import WidgetRootUpdated
 from chatkit_proto.widgets import Button, Card, ListView, ListViewItem, Markdown, Text
 
 HISTORY_WINDOW = 20
@@ -298,7 +295,7 @@ class ConformanceApp(ChatKitApp):
                     content=f"The user completed task {task_id}.",
                 )
             )
-            async for event in _hand_streamed(turn, ["Marked ", "as done."]):
+            async for event in stream_message_by_hand(turn, ["Marked ", "as done."]):
                 yield event
         elif action.type == "task.highlight" and sender and row:
             text = row.children[0]
@@ -333,36 +330,6 @@ class ConformanceApp(ChatKitApp):
         """Pretend to transcribe: say how much audio of which type arrived."""
         media_type = mime_type.split(";", 1)[0].strip()
         return TranscriptionResult(text=f"dictated {len(audio)} bytes of {media_type}")
-
-
-async def _hand_streamed(turn: Turn, deltas: list[str]) -> AsyncIterator[StreamEvent]:
-    """An assistant message streamed without a model, as the reference action handler does."""
-    created = utc_now()
-    item_id = turn.new_item_id()
-    text = "".join(deltas)
-    yield ThreadItemAddedEvent(
-        item=AssistantMessageItem(
-            id=item_id, thread_id=turn.thread.id, created_at=created, content=[]
-        )
-    )
-    yield ThreadItemUpdatedEvent(
-        item_id=item_id,
-        update=ContentPartAdded(content_index=0, content=AssistantMessageContent(text="")),
-    )
-    for delta in deltas:
-        yield TextDelta(item_id, 0, delta)
-    yield ThreadItemUpdatedEvent(
-        item_id=item_id,
-        update=ContentPartDone(content_index=0, content=AssistantMessageContent(text=text)),
-    )
-    yield ThreadItemDoneEvent(
-        item=AssistantMessageItem(
-            id=item_id,
-            thread_id=turn.thread.id,
-            created_at=created,
-            content=[AssistantMessageContent(text=text)],
-        )
-    )
 
 
 def create_app(settings: AppSettings) -> ConformanceApp:

@@ -11,10 +11,10 @@ from agents.models.interface import Model
 from agents.tool import Tool
 
 from agents_layer.adapter import stream_agent_response
-from agents_layer.apps.conformance import _hand_streamed
 from agents_layer.apps.tasks_store import MemoryTaskStore, SQLiteTaskStore, Task, TaskStore
 from agents_layer.context import AgentContext
 from agents_layer.history import to_agent_input
+from agents_layer.messages import stream_message_by_hand
 from agents_layer.offline_model import OfflineModel
 from agents_layer.providers import create_model
 from agents_layer.settings import AppSettings
@@ -252,14 +252,16 @@ class TasksApp(ChatKitApp):
         yield ThreadItemReplacedEvent(
             item=sender.model_copy(update={"widget": widget, "copy_text": copy_text(current)})
         )
-        async for event in _hand_streamed(turn, ["Marked ", f"“{task.title}” ", "as done."]):
+        async for event in stream_message_by_hand(
+            turn, ["Marked ", f"“{task.title}” ", "as done."]
+        ):
             yield event
 
 
 def task_store_for(store: Store) -> TaskStore:
     """Tasks beside the threads: in the same SQLite file, or in memory with a memory store."""
     if isinstance(store, SQLiteStore):
-        return SQLiteTaskStore(store._path)
+        return SQLiteTaskStore(store.path)
     return MemoryTaskStore()
 
 

@@ -1,0 +1,47 @@
+"""Assistant messages streamed by an app itself, without a model (e.g. after an action)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from chatkit_proto._base import utc_now
+from chatkit_proto.app import StreamEvent, Turn
+from chatkit_proto.content import AssistantMessageContent
+from chatkit_proto.events import (
+    TextDelta,
+    ThreadItemAddedEvent,
+    ThreadItemDoneEvent,
+    ThreadItemUpdatedEvent,
+)
+from chatkit_proto.items import AssistantMessageItem
+from chatkit_proto.updates import ContentPartAdded, ContentPartDone
+
+
+async def stream_message_by_hand(turn: Turn, deltas: list[str]) -> AsyncIterator[StreamEvent]:
+    """The events of an assistant message made of `deltas`, in the order a model streams them."""
+    created = utc_now()
+    item_id = turn.new_item_id()
+    text = "".join(deltas)
+    yield ThreadItemAddedEvent(
+        item=AssistantMessageItem(
+            id=item_id, thread_id=turn.thread.id, created_at=created, content=[]
+        )
+    )
+    yield ThreadItemUpdatedEvent(
+        item_id=item_id,
+        update=ContentPartAdded(content_index=0, content=AssistantMessageContent(text="")),
+    )
+    for delta in deltas:
+        yield TextDelta(item_id, 0, delta)
+    yield ThreadItemUpdatedEvent(
+        item_id=item_id,
+        update=ContentPartDone(content_index=0, content=AssistantMessageContent(text=text)),
+    )
+    yield ThreadItemDoneEvent(
+        item=AssistantMessageItem(
+            id=item_id,
+            thread_id=turn.thread.id,
+            created_at=created,
+            content=[AssistantMessageContent(text=text)],
+        )
+    )
