@@ -112,9 +112,9 @@ class AgentContext:
         """
         item_id = self.turn.new_item_id("message")
         if isinstance(widget, WidgetComponentBase):
-            await self.stream(
-                ThreadItemDoneEvent(item=self._widget_item(item_id, widget, copy_text))
-            )
+            # A copy: the tool may go on changing its tree before the client is sent this one.
+            item = self._widget_item(item_id, widget.model_copy(deep=True), copy_text)
+            await self.stream(ThreadItemDoneEvent(item=item))
             return item_id
         previous: WidgetRoot | None = None
         async for state in widget:
