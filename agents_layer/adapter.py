@@ -107,7 +107,9 @@ async def stream_agent_response(
 ) -> AsyncIterator[StreamEvent]:
     """The ChatKit events of one streamed agent run, tool events merged in order.
 
-    Closing or cancelling the iterator cancels the agent run at once (D9). A guardrail
+    Closing or cancelling the iterator cancels the agent run at once (D9). A responder that
+    re-yields these events should hold the iterator in `contextlib.aclosing(...)`: a plain
+    `async for` leaves it to the garbage collector to close it, a moment later. A guardrail
     tripwire removes every item this run produced, then re-raises.
     """
     mapper = _RunMapper(context, converter or StreamConverter())
@@ -296,7 +298,7 @@ class _RunMapper:
 
     def _text_delta(self, data: Any) -> None:
         item_id = data.item_id
-        if not _is_model_id(item_id):
+        if not item_id or item_id == FAKE_RESPONSES_ID:  # _is_model_id, inlined: hot path
             item_id = self._id_of(item_id, data.output_index)
         self.put(TextDelta(item_id, data.content_index, data.delta))
 
