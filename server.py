@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import logging
 import os
 import secrets
-import sys
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -38,6 +36,9 @@ from chatkit_proto.dispatch import (
 from chatkit_proto.errors import InvalidRequest, NotFound, ProtocolError
 from chatkit_proto.store.base import NotFoundError, Store
 from chatkit_proto.store.memory import MemoryStore
+from web.auth import Authenticator, authenticator_from_env
+from web.logs import configure_logging, log_request
+from web.ratelimit import RateLimiter, parse_rate
 
 logger = logging.getLogger("chatkit.server")
 
@@ -66,6 +67,7 @@ class Config:
     max_request_bytes: int = MAX_REQUEST_BYTES
     user_id: str = LOCAL_USER
     stream_lease_seconds: float = 30.0
+    rate_limit: str = ""
 
 
 # -- building blocks ------------------------------------------------------------------------
@@ -139,6 +141,15 @@ def create_app(config: Config, env: Mapping[str, str] | None = None) -> Starlett
     service: AttachmentService = getattr(chat_app, "attachments", None) or files
     options = ServerOptions(stream_lease_seconds=config.stream_lease_seconds)
     server = ChatKitServer(chat_app, store, service, options)
+    auth: Authenticator = authenticator_from_env(env, config.user_id)
+    limiter: RateLimiter | None = parse_rate(config.rate_limit)
+
+    def caller(request: Request) -> str:
+        """The authenticated user, within their rate limit; raises `ProtocolError`."""
+        user_id = auth.identify(request.headers).user_id
+        if limiter is not None:
+            limiter.check(user_id)
+        return user_id
 
     def context(request: Request, user_id: str | None = None) -> RequestContext:
         return RequestContext(
@@ -150,12 +161,13 @@ def create_app(config: Config, env: Mapping[str, str] | None = None) -> Starlett
     async def chatkit(request: Request) -> Response:
         started = time.perf_counter()
         try:
+            user_id = caller(request)
             body = await _read_body(request, config.max_request_bytes)
         except ProtocolError as exc:
             return _answer(error_result(exc), started)
         except ClientDisconnect:
             return Response(status_code=499)
-        result = await server.process(body, context(request))
+        result = await server.process(body, context(request, user_id))
         if isinstance(result, JSONResult):
             return _answer(result, started)
         frames = _logged(result.frames, result.request_type, result.thread_id, started)
@@ -163,7 +175,10 @@ def create_app(config: Config, env: Mapping[str, str] | None = None) -> Starlett
         return EventSourceResponse(frames, sep="\n", ping=config.ping_seconds, **ping)
 
     async def direct_upload(request: Request) -> Response:
-        ctx = context(request)
+        try:
+            ctx = context(request, caller(request))
+        except ProtocolError as exc:
+            return _error(exc)
         form = await request.form(max_files=1, max_fields=10)
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
@@ -276,11 +291,11 @@ async def _logged(
             yield frame
         outcome = "completed"
     finally:
-        _log_request(request_type, thread_id, 200, started, outcome)
+        log_request(request_type, thread_id, 200, started, outcome)
 
 
 def _answer(result: JSONResult, started: float) -> Response:
-    _log_request(result.request_type, result.thread_id, result.status, started)
+    log_request(result.request_type, result.thread_id, result.status, started)
     return Response(
         result.body,
         status_code=result.status,
@@ -291,61 +306,12 @@ def _answer(result: JSONResult, started: float) -> Response:
 
 def _error(error: ProtocolError) -> Response:
     result = error_result(error)
-    return Response(result.body, status_code=result.status, media_type="application/json")
-
-
-def _log_request(
-    request_type: str | None,
-    thread_id: str | None,
-    status: int,
-    started: float,
-    outcome: str | None = None,
-) -> None:
-    # Never the body: message text and secrets stay out of logs.
-    fields = {
-        "request": request_type or "-",
-        "thread": thread_id or "-",
-        "status": status,
-        "ms": round((time.perf_counter() - started) * 1000, 1),
-    }
-    if outcome:
-        fields["stream"] = outcome
-    logger.info("request", extra={"fields": fields})
-
-
-class _TextFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        fields = getattr(record, "fields", None)
-        text = super().format(record)
-        if fields:
-            text += " " + " ".join(f"{k}={v}" for k, v in fields.items())
-        return text
-
-
-class _JSONFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": self.formatTime(record),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-            **getattr(record, "fields", {}),
-        }
-        if record.exc_info:
-            entry["error"] = self.formatException(record.exc_info)
-        return json.dumps(entry)
-
-
-def configure_logging(level: str, fmt: str) -> None:
-    """Log to stderr as text lines or (for production) one JSON object per line."""
-    handler = logging.StreamHandler(sys.stderr)
-    if fmt == "json":
-        handler.setFormatter(_JSONFormatter())
-    else:
-        handler.setFormatter(_TextFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
+    return Response(
+        result.body,
+        status_code=result.status,
+        media_type="application/json",
+        headers=result.headers,
+    )
 
 
 # -- command line ---------------------------------------------------------------------------
@@ -389,6 +355,11 @@ def parse_config(argv: Sequence[str] | None, env: Mapping[str, str]) -> Config:
         default=float(env.get("STREAM_LEASE_SECONDS", defaults.stream_lease_seconds)),
         help="how long a crashed process can keep a thread busy (D15); renewed while streaming",
     )
+    option(
+        "--rate-limit",
+        default=env.get("RATE_LIMIT", ""),
+        help="requests per user, e.g. 60/min (default: no limit)",
+    )
     args = parser.parse_args(argv)
     return Config(
         host=args.host,
@@ -402,6 +373,7 @@ def parse_config(argv: Sequence[str] | None, env: Mapping[str, str]) -> Config:
         log_format=args.log_format,
         ping_seconds=args.ping,
         stream_lease_seconds=args.stream_lease_seconds,
+        rate_limit=args.rate_limit,
     )
 
 

@@ -390,6 +390,8 @@ class ChatKitServer:
 def error_result(error: ProtocolError) -> JSONResult:
     """The JSON answer for a request that could not run."""
     headers = {"retry-after": str(error.retry_after)} if error.retry_after is not None else {}
+    if error.code == "unauthorized":
+        headers["www-authenticate"] = "Bearer"
     return JSONResult(encode_body(error.body()), error.status, headers)
 
 

@@ -1,0 +1,1 @@
+"""HTTP-side pieces `server.py` is assembled from: authentication, rate limits, logs."""
