@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass
 
 from agents import (
@@ -271,8 +272,10 @@ class ConformanceApp(ChatKitApp):
             run_config=RunConfig(model=self.model, tracing_disabled=True),
         )
         try:
-            async for event in stream_agent_response(context, result):
-                yield event
+            # aclosing: a disconnect must stop the agent run now, not when the GC runs.
+            async with aclosing(stream_agent_response(context, result)) as events:
+                async for event in events:
+                    yield event
         except OutputGuardrailTripwireTriggered:
             yield ErrorEvent(message="The assistant response was blocked.", allow_retry=False)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 
 from agents import Agent, RunConfig, RunContextWrapper, Runner, function_tool
 from agents.models.interface import Model
@@ -14,16 +15,20 @@ from agents_layer.adapter import stream_agent_response
 from agents_layer.apps.tasks_store import MemoryTaskStore, SQLiteTaskStore, Task, TaskStore
 from agents_layer.context import AgentContext
 from agents_layer.history import to_agent_input
+from agents_layer.mcp import MCPServers, load_mcp_config
 from agents_layer.messages import stream_message_by_hand
 from agents_layer.offline_model import OfflineModel
 from agents_layer.providers import create_model
 from agents_layer.settings import AppSettings
+from agents_layer.transcription import OpenAITranscriber
 from chatkit_proto.actions import Action, ActionConfig
 from chatkit_proto.app import ChatKitApp, StreamEvent, Turn
 from chatkit_proto.content import UserMessageTextContent
+from chatkit_proto.context import RequestContext
 from chatkit_proto.errors import CustomStreamError
 from chatkit_proto.events import ThreadItemReplacedEvent
 from chatkit_proto.items import UserMessageItem, WidgetItem
+from chatkit_proto.responses import TranscriptionResult
 from chatkit_proto.store.base import Store
 from chatkit_proto.store.sqlite import SQLiteStore
 from chatkit_proto.widgets import Button, ListView, ListViewItem, Text
@@ -169,12 +174,25 @@ class TasksApp(ChatKitApp):
     """A to-do assistant: an LLM agent when a provider is set, fixed commands offline."""
 
     def __init__(
-        self, tasks: TaskStore, model: Model | None, title_model: Model | None = None
+        self,
+        tasks: TaskStore,
+        model: Model | None,
+        title_model: Model | None = None,
+        *,
+        mcp: MCPServers | None = None,
+        transcriber: OpenAITranscriber | None = None,
     ) -> None:
         self.tasks = tasks
         self.model = model or OfflineModel()
         # A scripted model must not be asked for titles: that would consume its script turns.
         self.title_model = title_model
+        self.mcp = mcp
+        self.transcriber = transcriber
+
+    async def aclose(self) -> None:
+        """Stop the MCP servers (at app shutdown)."""
+        if self.mcp is not None:
+            await self.mcp.aclose()
 
     async def respond(
         self, turn: Turn, message: UserMessageItem | None
@@ -191,6 +209,7 @@ class TasksApp(ChatKitApp):
                 name="Tasks",
                 instructions=INSTRUCTIONS,
                 tools=build_tools(self.tasks, turn.context.user_id),
+                mcp_servers=await self.mcp.active() if self.mcp is not None else [],
             )
             context = AgentContext(turn)
             result = Runner.run_streamed(
@@ -199,17 +218,12 @@ class TasksApp(ChatKitApp):
                 context=context,
                 run_config=RunConfig(model=self.model, tracing_disabled=True),
             )
-            # The last event is held back: the pipeline announces a title change only after
-            # an event, so the title must be set before the final one goes out.
-            held: StreamEvent | None = None
-            async for event in stream_agent_response(context, result):
-                if held is not None:
-                    yield held
-                held = event
+            async with aclosing(stream_agent_response(context, result)) as events:
+                async for event in events:
+                    yield event
+            # The pipeline reports the new title in a `thread.updated` once we are done.
             if title_task is not None:
                 turn.thread.title = await title_task
-            if held is not None:
-                yield held
         finally:
             if title_task is not None and not title_task.done():
                 title_task.cancel()
@@ -232,6 +246,14 @@ class TasksApp(ChatKitApp):
             return fallback
         title = " ".join(str(result.final_output).split()).strip("\"'“”")
         return fallback_title(title) if title else fallback
+
+    async def transcribe(
+        self, audio: bytes, mime_type: str, context: RequestContext
+    ) -> TranscriptionResult:
+        """Transcribe with OpenAI when that is the provider; otherwise the default 400."""
+        if self.transcriber is None:
+            return await super().transcribe(audio, mime_type, context)
+        return TranscriptionResult(text=await self.transcriber.transcribe(audio, mime_type))
 
     async def action(
         self, turn: Turn, action: Action, sender: WidgetItem | None
@@ -271,7 +293,24 @@ def create_app(settings: AppSettings) -> TasksApp:
         settings.env, script_path=str(settings.model_script) if settings.model_script else None
     )
     hosted = choice.provider in ("openai", "gemini")
-    return TasksApp(task_store_for(settings.store), choice.model, choice.model if hosted else None)
+    mcp = (
+        MCPServers.from_config(load_mcp_config(settings.mcp_config))
+        if settings.mcp_config is not None
+        else None
+    )
+    # Only the OpenAI provider is known to serve /audio/transcriptions.
+    transcriber = (
+        OpenAITranscriber.from_env(choice.openai_client, settings.env)
+        if choice.provider == "openai" and choice.openai_client is not None
+        else None
+    )
+    return TasksApp(
+        task_store_for(settings.store),
+        choice.model,
+        choice.model if hosted else None,
+        mcp=mcp,
+        transcriber=transcriber,
+    )
 
 
 __all__ = [
