@@ -199,3 +199,21 @@ def test_sigkill_mid_stream_keeps_the_acknowledged_message(tmp_path: Path) -> No
             assert response.status_code in (200, 409)
     finally:
         restarted.stop()
+
+
+def test_d10_silent_streams_get_bare_ping_comments(tmp_path: Path) -> None:
+    server = Server(
+        "--app", "tests.apps:slow_app", "--store", "memory", "--ping", "0.05", data_dir=tmp_path
+    )
+    try:
+        with httpx.stream(
+            "POST", f"{server.url}/chatkit", content=json.dumps(CREATE), timeout=10
+        ) as response:
+            raw = b"".join(response.iter_bytes())
+    finally:
+        server.stop()
+    assert b": ping\n" in raw
+    # A ping line is never followed by a blank line, so no client dispatches an empty event.
+    assert b": ping\n\n" not in raw
+    without_pings = raw.replace(b": ping\n", b"")
+    assert all(frame.startswith(b"data: ") for frame in without_pings.split(b"\n\n")[:-1])
