@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from agents import Agent, RunConfig, Runner, set_tracing_disabled
 
+from agents_layer.apps.tasks import create_app
 from agents_layer.mcp import (
     HttpServerConfig,
     MCPConfigError,
@@ -20,9 +21,17 @@ from agents_layer.mcp import (
 )
 from agents_layer.model_script import parse_script
 from agents_layer.scripted_model import ScriptedModel
+from agents_layer.settings import AppSettings
+from chatkit_proto.context import RequestContext
+from chatkit_proto.dispatch import ChatKitServer, StreamResult
+from chatkit_proto.store.memory import MemoryStore
 
 DATA = Path(__file__).parent / "data"
 ECHO_SERVER = DATA / "echo_mcp_server.py"
+TOOL_TURN = {
+    "output": [{"type": "function_call", "name": "echo_upper", "arguments": {"text": "hello"}}]
+}
+ANSWER_TURN = {"output": [{"type": "message", "text": ["Done."]}]}
 
 
 @pytest.fixture(autouse=True)
@@ -123,24 +132,7 @@ async def test_agent_calls_a_stdio_mcp_server(tmp_path: Path) -> None:
             ]
         },
     )
-    model = ScriptedModel(
-        parse_script(
-            {
-                "turns": [
-                    {
-                        "output": [
-                            {
-                                "type": "function_call",
-                                "name": "echo_upper",
-                                "arguments": {"text": "hello"},
-                            }
-                        ]
-                    },
-                    {"output": [{"type": "message", "text": ["Done."]}]},
-                ]
-            }
-        )
-    )
+    model = ScriptedModel(parse_script({"turns": [TOOL_TURN, ANSWER_TURN]}))
     async with MCPServers.from_config(load_mcp_config(path)) as servers:
         agent = Agent(name="Echo", instructions="Echo.", mcp_servers=await servers.active())
         result = Runner.run_streamed(agent, "shout hello", run_config=RunConfig(model=model))
@@ -168,3 +160,36 @@ async def test_a_server_that_cannot_start_is_left_out(tmp_path: Path) -> None:
     assert servers.names == ["ghost"]
     assert await servers.active() == []
     await servers.aclose()
+
+
+async def test_tasks_app_gives_its_agent_the_configured_servers(tmp_path: Path) -> None:
+    config = _write(
+        tmp_path,
+        {"servers": [{"name": "echo", "command": sys.executable, "args": [str(ECHO_SERVER)]}]},
+    )
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps({"turns": [TOOL_TURN, ANSWER_TURN]}))
+    settings = AppSettings(
+        store=MemoryStore(), data_dir=tmp_path, model_script=script, mcp_config=config
+    )
+    app = create_app(settings)
+    assert isinstance(app.model, ScriptedModel) and app.mcp is not None
+    server = ChatKitServer(app, MemoryStore())
+    request = {
+        "type": "threads.create",
+        "params": {
+            "input": {
+                "content": [{"type": "input_text", "text": "shout hello"}],
+                "attachments": [],
+                "inference_options": {},
+            }
+        },
+    }
+    try:
+        result = await server.process(json.dumps(request), RequestContext(user_id="alice"))
+        assert isinstance(result, StreamResult)
+        frames = [frame async for frame in result.frames]
+    finally:
+        await app.aclose()
+    assert any(b"Done." in frame for frame in frames)
+    assert "HELLO" in json.dumps(app.model.calls[1].input)
