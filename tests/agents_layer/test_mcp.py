@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -152,14 +153,18 @@ async def test_agent_calls_a_stdio_mcp_server(tmp_path: Path) -> None:
     assert "mcp:HELLO" in json.dumps(outputs[0]["output"])
 
 
-async def test_a_server_that_cannot_start_is_left_out(tmp_path: Path) -> None:
-    config = parse_mcp_config(
-        {"servers": [{"name": "ghost", "command": str(tmp_path / "no-such-program")}]}
-    )
+async def test_a_server_that_cannot_start_is_left_out(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    ghost = {"name": "ghost", "command": str(tmp_path / "no-such-program")}
+    config = parse_mcp_config({"servers": [{**ghost, "env": {"TOKEN": "s3cret"}}]})
     servers = MCPServers.from_config(config)
     assert servers.names == ["ghost"]
-    assert await servers.active() == []
-    await servers.aclose()
+    with caplog.at_level(logging.DEBUG):
+        assert await servers.active() == []
+        await servers.aclose()
+    assert "ghost could not connect" in caplog.text
+    assert "s3cret" not in caplog.text
 
 
 async def test_tasks_app_gives_its_agent_the_configured_servers(tmp_path: Path) -> None:
