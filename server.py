@@ -96,7 +96,12 @@ def load_app(spec: str, settings: AppSettings) -> ChatKitApp:
     if not attribute:
         raise SystemExit(f"--app must be a built-in name or module:attribute, got {spec!r}")
     factory = getattr(importlib.import_module(module_name), attribute)
-    app = factory if isinstance(factory, ChatKitApp) else factory(settings)
+    try:
+        app = factory if isinstance(factory, ChatKitApp) else factory(settings)
+    except ValueError as exc:
+        # Configuration mistakes (a bad model script, MCP config, provider settings) are
+        # reported as one clear line, not a traceback.
+        raise SystemExit(f"cannot start {spec}: {exc}") from None
     if not isinstance(app, ChatKitApp):
         raise SystemExit(f"{spec} did not produce a ChatKitApp")
     return app
@@ -243,6 +248,7 @@ def create_app(config: Config, env: Mapping[str, str] | None = None) -> Starlett
         try:
             yield
         finally:
+            await chat_app.aclose()
             await store.close()
 
     routes = [

@@ -68,6 +68,9 @@ class ChatKitApp(ABC):
         """Record thumbs up/down; the default keeps nothing."""
         return None
 
+    async def aclose(self) -> None:
+        """Release what the app holds (tool servers, clients); called at server shutdown."""
+
     async def transcribe(
         self, audio: bytes, mime_type: str, context: RequestContext
     ) -> TranscriptionResult:
