@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -54,6 +55,8 @@ from chatkit_proto.responses import SyncCustomActionResponse, TranscriptionResul
 from chatkit_proto.structured_input import ChoiceOption, FreeformInput, MultipleChoiceInput
 from chatkit_proto.updates import WidgetRootUpdated
 from chatkit_proto.widgets import Button, Card, ListView, ListViewItem, Markdown, Text
+
+logger = logging.getLogger(__name__)
 
 HISTORY_WINDOW = 20
 TASKS = (("t1", "Buy milk"), ("t2", "Walk the dog"))
@@ -340,6 +343,7 @@ def create_app(settings: AppSettings) -> ConformanceApp:
     choice = create_model(
         settings.env, script_path=str(settings.model_script) if settings.model_script else None
     )
+    logger.info(choice.describe())
     return ConformanceApp(choice.model)
 
 

@@ -292,6 +292,7 @@ def create_app(settings: AppSettings) -> TasksApp:
     choice = create_model(
         settings.env, script_path=str(settings.model_script) if settings.model_script else None
     )
+    logger.info(choice.describe())
     hosted = choice.provider in ("openai", "gemini")
     mcp = (
         MCPServers.from_config(load_mcp_config(settings.mcp_config))
