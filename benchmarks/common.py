@@ -98,12 +98,24 @@ class ProcStats:
     hwm_kib: int
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU time of all live threads, in nanoseconds from schedstat, else clock ticks from stat."""
+    try:
+        total = 0
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/schedstat") as handle:
+                total += int(handle.read().split()[0])
+        return total / 1e9
+    except (OSError, ValueError):
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        # After the command name: utime and stime are fields 14 and 15 of proc(5).
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
 def proc_stats(pid: int) -> ProcStats:
-    """Read /proc/<pid>/stat and /proc/<pid>/status."""
-    with open(f"/proc/{pid}/stat") as handle:
-        fields = handle.read().rsplit(")", 1)[1].split()
-    # After the command name: state is field 3, utime 14, stime 15 (1-based in proc(5)).
-    cpu = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    """CPU seconds from /proc/<pid>/task/*/schedstat (or stat), memory from status."""
+    cpu = _cpu_seconds(pid)
     rss = hwm = 0
     with open(f"/proc/{pid}/status") as handle:
         for line in handle:
