@@ -4,15 +4,26 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from ._base import JSONObject, ProtoModel
+
+
+def _origin_with_slash(url: str) -> str:
+    # SPEC §2.4: URLs are normalised as the reference's URL type does; a bare origin gains "/".
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme.isalpha() and rest and not any(c in rest for c in "/?#"):
+        return url + "/"
+    return url
+
+
+URL = Annotated[str, AfterValidator(_origin_with_slash)]
 
 
 class UploadDescriptor(ProtoModel):
     """Where and how the client uploads the bytes of a two-phase attachment."""
 
-    url: str
+    url: URL
     method: Literal["POST", "PUT"]
     headers: dict[str, str] = Field(default_factory=dict)
 
@@ -38,7 +49,7 @@ class ImageAttachment(AttachmentBase):
     """An image, with a URL the client renders as a thumbnail."""
 
     type: Literal["image"] = "image"
-    preview_url: str
+    preview_url: URL
 
 
 Attachment = Annotated[FileAttachment | ImageAttachment, Field(discriminator="type")]

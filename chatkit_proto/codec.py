@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -23,12 +24,21 @@ _TEXT_DELTA_TAIL = b"}}\n\n"
 def decode_request(body: bytes | str) -> ChatKitReq:
     """Parse and validate a request body; any problem raises `InvalidRequest`, nothing else."""
     try:
-        return _REQUEST_ADAPTER.validate_json(body)
+        # orjson refuses what JSON does not allow (NaN, Infinity, numbers beyond a double),
+        # so no non-finite float can reach a model and later be written out as `null`.
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise InvalidRequest("Request body is not valid JSON") from None
+    if not isinstance(data, dict):
+        problem = "Input should be an object"
+        raise InvalidRequest(f"Invalid request: {problem}", [ErrorDetail(path="", message=problem)])
+    try:
+        return _REQUEST_ADAPTER.validate_python(data)
     except ValidationError as exc:
-        raise _invalid_request(body, exc) from None
+        raise _invalid_request(data, exc) from None
     except (ValueError, TypeError, RecursionError) as exc:
-        # pydantic-core refuses some inputs (e.g. lone surrogates, absurd nesting) outside
-        # of a ValidationError; they are still the client's bad input.
+        # pydantic-core refuses some inputs (e.g. absurd nesting) outside of a
+        # ValidationError; they are still the client's bad input.
         raise InvalidRequest(f"Invalid request body: {type(exc).__name__}") from None
 
 
@@ -64,13 +74,10 @@ def encode_body(body: BaseModel | dict[str, Any]) -> bytes:
     return orjson.dumps(body)
 
 
-def _invalid_request(body: bytes | str, exc: ValidationError) -> InvalidRequest:
-    data = _parse_loosely(body)
+def _invalid_request(data: Any, exc: ValidationError) -> InvalidRequest:
     details: list[ErrorDetail] = []
     for error in exc.errors(include_url=False, include_input=False):
         kind = error["type"]
-        if kind == "json_invalid":
-            return InvalidRequest("Request body is not valid JSON")
         path = _path_in(data, error["loc"])
         if kind in ("union_tag_invalid", "union_tag_not_found"):
             path = _join(path, "type")
@@ -91,21 +98,15 @@ def _unknown_type_message(ctx: dict[str, Any]) -> str:
     return f"Unknown type {tag!r}"
 
 
-def _parse_loosely(body: bytes | str) -> Any:
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return None
-
-
 def _path_in(data: Any, loc: tuple[int | str, ...]) -> str:
     """Render a pydantic location as a JSON path, dropping the union tags pydantic inserts."""
     path = ""
-    for step in loc:
+    last = len(loc) - 1
+    for position, step in enumerate(loc):
         if isinstance(data, list) and isinstance(step, int):
             path += f"[{step}]"
             data = data[step] if -len(data) <= step < len(data) else None
-        elif isinstance(data, dict) and _is_tag(data, step):
+        elif isinstance(data, dict) and position < last and _is_tag(data, step):
             continue
         elif isinstance(data, dict) and step in data:
             path = _join(path, str(step))
@@ -125,4 +126,10 @@ def _is_tag(data: dict[str, Any], step: int | str) -> bool:
 
 
 def _join(path: str, key: str) -> str:
+    if not _PLAIN_KEY.fullmatch(key):
+        # Keys that would read as path syntax are written as JSON strings in brackets.
+        return f"{path}[{orjson.dumps(key).decode()}]"
     return f"{path}.{key}" if path else key
+
+
+_PLAIN_KEY = re.compile(r"[^.\[\]\"]+")

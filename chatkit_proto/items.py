@@ -104,7 +104,7 @@ class HiddenContextItem(ThreadItemBase):
     """Model context the app keeps in the thread; never sent to the client."""
 
     type: Literal["hidden_context_item"] = "hidden_context_item"
-    content: JSONValue
+    content: JSONValue = None
 
 
 class SDKHiddenContextItem(ThreadItemBase):

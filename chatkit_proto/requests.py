@@ -39,10 +39,14 @@ class ThreadAddUserMessageParams(ProtoModel):
 
 
 class ThreadAddClientToolOutputParams(ProtoModel):
-    """Params of `threads.add_client_tool_output`; `result` may be any JSON, null included."""
+    """Params of `threads.add_client_tool_output`; `result` may be any JSON, null included.
+
+    A missing `result` reads as null, so that a null result survives our own encoding (which
+    leaves null fields out).
+    """
 
     thread_id: str
-    result: JSONValue = Field(...)
+    result: JSONValue = None
 
 
 class ThreadAddStructuredInputParams(ProtoModel):

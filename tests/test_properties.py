@@ -548,13 +548,9 @@ def test_oracle_parser_is_chunking_invariant(
     assert parse_stream([stream[a:b] for a, b in pairwise(bounds)]) == parse_stream(stream)
 
 
-# --- Known bugs (xfail strict: they flip to failures once fixed) ---------------------------
+# --- Nullable fields and non-finite numbers ------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="encode_body drops a null `result` (exclude_none), which decode_request requires",
-)
 def test_null_client_tool_result_round_trips() -> None:
     """`result` may be JSON null (SPEC §4.3); encoding such a request must keep it readable."""
     request = ThreadsAddClientToolOutputReq(
@@ -563,11 +559,6 @@ def test_null_client_tool_result_round_trips() -> None:
     assert decode_request(encode_body(request)) == request
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a hidden_context_item with null `content` is dumped without `content`, "
-    "which is required on input",
-)
 def test_hidden_context_item_with_null_content_round_trips() -> None:
     """`content` is any JSON, null included; the item must read back."""
     item = HiddenContextItem(
@@ -576,10 +567,6 @@ def test_hidden_context_item_with_null_content_round_trips() -> None:
     assert ITEM_ADAPTER.validate_json(dump_json(item)) == item
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="decode_request accepts NaN/Infinity in free-form JSON; they then serialize as null",
-)
 def test_non_finite_tool_result_never_becomes_a_null_field() -> None:
     """F3 end to end: a client tool result read from a request and sent back in the item.
 
