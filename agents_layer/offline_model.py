@@ -13,18 +13,12 @@ import secrets
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
-from agents.agent_output import AgentOutputSchemaBase
-from agents.handoffs import Handoff
-from agents.items import ModelResponse, TResponseInputItem
-from agents.model_settings import ModelSettings
-from agents.models.interface import Model, ModelTracing
+from agents.items import TResponseInputItem
 from agents.tool import Tool
-from agents.usage import Usage
-from openai.types.responses import ResponseCompletedEvent, ResponseStreamEvent
-from openai.types.responses.response_prompt_param import ResponsePromptParam
+from openai.types.responses import ResponseStreamEvent
 
 from agents_layer.model_script import ScriptFunctionCall, ScriptMessage, ScriptOutputItem, Turn
-from agents_layer.scripted_model import iter_turn_events
+from agents_layer.scripted_model import PlayedModel, iter_turn_events
 
 OFFLINE_MODEL_NAME = "offline-tasks"
 
@@ -98,11 +92,14 @@ def plan_turn(items: str | Sequence[Any]) -> Turn:
     return Turn(output=[output])
 
 
-class OfflineModel(Model):
+class OfflineModel(PlayedModel):
     """Understands `add`, `list`, `done N` and `delete N`; explains itself otherwise."""
 
     async def _play(
-        self, input: str | list[TResponseInputItem]
+        self,
+        system_instructions: str | None,
+        input: str | list[TResponseInputItem],
+        tools: list[Tool],
     ) -> AsyncIterator[ResponseStreamEvent]:
         # A random turn number keeps model item ids unique across calls and server restarts.
         turn_number = secrets.randbits(48)
@@ -110,47 +107,6 @@ class OfflineModel(Model):
             # Yield to the loop between events so the consumer sees them one by one.
             await asyncio.sleep(0)
             yield event
-
-    def stream_response(
-        self,
-        system_instructions: str | None,
-        input: str | list[TResponseInputItem],
-        model_settings: ModelSettings,
-        tools: list[Tool],
-        output_schema: AgentOutputSchemaBase | None,
-        handoffs: list[Handoff],
-        tracing: ModelTracing,
-        *,
-        previous_response_id: str | None = None,
-        conversation_id: str | None = None,
-        prompt: ResponsePromptParam | None = None,
-    ) -> AsyncIterator[ResponseStreamEvent]:
-        """Stream the answer to the newest user message as Responses events."""
-        return self._play(input)
-
-    async def get_response(
-        self,
-        system_instructions: str | None,
-        input: str | list[TResponseInputItem],
-        model_settings: ModelSettings,
-        tools: list[Tool],
-        output_schema: AgentOutputSchemaBase | None,
-        handoffs: list[Handoff],
-        tracing: ModelTracing,
-        *,
-        previous_response_id: str | None = None,
-        conversation_id: str | None = None,
-        prompt: ResponsePromptParam | None = None,
-    ) -> ModelResponse:
-        """The same answer, whole."""
-        response = None
-        async for event in self._play(input):
-            if isinstance(event, ResponseCompletedEvent):
-                response = event.response
-        assert response is not None, "a Responses stream always ends with response.completed"
-        return ModelResponse(
-            output=response.output, usage=Usage(requests=1), response_id=response.id
-        )
 
 
 __all__ = ["HELP_DELTAS", "OFFLINE_MODEL_NAME", "OfflineModel", "command_call", "plan_turn"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from abc import abstractmethod
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -415,7 +416,61 @@ def scripted_turn_chat_chunks(
     return chunks
 
 
-class ScriptedModel(Model):
+class PlayedModel(Model):
+    """A model that plays ready-made Responses events; subclasses say which, in `_play`."""
+
+    @abstractmethod
+    def _play(
+        self,
+        system_instructions: str | None,
+        input: str | list[TResponseInputItem],
+        tools: list[Tool],
+    ) -> AsyncIterator[ResponseStreamEvent]:
+        """The events of one model call, ending with `response.completed`."""
+
+    def stream_response(
+        self,
+        system_instructions: str | None,
+        input: str | list[TResponseInputItem],
+        model_settings: ModelSettings,
+        tools: list[Tool],
+        output_schema: AgentOutputSchemaBase | None,
+        handoffs: list[Handoff],
+        tracing: ModelTracing,
+        *,
+        previous_response_id: str | None = None,
+        conversation_id: str | None = None,
+        prompt: ResponsePromptParam | None = None,
+    ) -> AsyncIterator[ResponseStreamEvent]:
+        """Stream one model call as Responses events."""
+        return self._play(system_instructions, input, tools)
+
+    async def get_response(
+        self,
+        system_instructions: str | None,
+        input: str | list[TResponseInputItem],
+        model_settings: ModelSettings,
+        tools: list[Tool],
+        output_schema: AgentOutputSchemaBase | None,
+        handoffs: list[Handoff],
+        tracing: ModelTracing,
+        *,
+        previous_response_id: str | None = None,
+        conversation_id: str | None = None,
+        prompt: ResponsePromptParam | None = None,
+    ) -> ModelResponse:
+        """Play one model call (taking as long as streaming it would) and return it whole."""
+        last = None
+        async for event in self._play(system_instructions, input, tools):
+            last = event
+        # Every played call ends with response.completed.
+        assert isinstance(last, ResponseCompletedEvent)
+        return ModelResponse(
+            output=last.response.output, usage=Usage(requests=1), response_id=last.response.id
+        )
+
+
+class ScriptedModel(PlayedModel):
     """An Agents SDK model whose every call plays the next turn of a model script."""
 
     def __init__(self, script: ModelScript, *, model_name: str = SCRIPTED_MODEL_NAME) -> None:
@@ -456,44 +511,3 @@ class ScriptedModel(Model):
             # event as it is produced, as with a real socket, instead of a whole queued turn.
             await asyncio.sleep(turn.delay)
             yield event
-
-    def stream_response(
-        self,
-        system_instructions: str | None,
-        input: str | list[TResponseInputItem],
-        model_settings: ModelSettings,
-        tools: list[Tool],
-        output_schema: AgentOutputSchemaBase | None,
-        handoffs: list[Handoff],
-        tracing: ModelTracing,
-        *,
-        previous_response_id: str | None = None,
-        conversation_id: str | None = None,
-        prompt: ResponsePromptParam | None = None,
-    ) -> AsyncIterator[ResponseStreamEvent]:
-        """Stream the next script turn as Responses events."""
-        return self._play(system_instructions, input, tools)
-
-    async def get_response(
-        self,
-        system_instructions: str | None,
-        input: str | list[TResponseInputItem],
-        model_settings: ModelSettings,
-        tools: list[Tool],
-        output_schema: AgentOutputSchemaBase | None,
-        handoffs: list[Handoff],
-        tracing: ModelTracing,
-        *,
-        previous_response_id: str | None = None,
-        conversation_id: str | None = None,
-        prompt: ResponsePromptParam | None = None,
-    ) -> ModelResponse:
-        """Play the next script turn (taking as long as streaming it would) and return it whole."""
-        last = None
-        async for event in self._play(system_instructions, input, tools):
-            last = event
-        # iter_turn_events ends every turn with response.completed.
-        assert isinstance(last, ResponseCompletedEvent)
-        return ModelResponse(
-            output=last.response.output, usage=Usage(requests=1), response_id=last.response.id
-        )
