@@ -136,6 +136,11 @@ def test_direct_and_two_phase_uploads(slow_server: Server) -> None:
     assert httpx.get(record["preview_url"], timeout=5).content == png
     tampered = record["preview_url"].replace("sig=", "sig=0")
     assert httpx.get(tampered, timeout=5).status_code == 404
+    removed = post(
+        slow_server, {"type": "attachments.delete", "params": {"attachment_id": record["id"]}}
+    )
+    assert removed.json() == {}
+    assert httpx.get(record["preview_url"], timeout=5).status_code == 404
 
     created = post(
         slow_server,
