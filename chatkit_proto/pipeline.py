@@ -36,6 +36,7 @@ from .items import (
     ThreadItem,
 )
 from .threads import to_wire_thread
+from .updates import ContentPartTextDelta
 
 logger = logging.getLogger("chatkit_proto.pipeline")
 
@@ -104,15 +105,17 @@ class _Relay:
         self.turn = turn
         self.lease = lease
         self.pending: dict[str, ThreadItem] = {}
+        # Text deltas of pending messages, joined only when needed: appending each delta to
+        # the pending text would copy the whole answer per delta (quadratic in its length).
+        self.deltas: dict[tuple[str, int], list[str]] = {}
         self.snapshot = turn.thread.model_copy(deep=True)
         self.renewed_at = time.monotonic()
 
     async def handle(self, event: StreamEvent) -> list[bytes]:
         """Persist one responder event; return the frames to send for it."""
         if type(event) is TextDelta:
-            pending = self.pending.get(event.item_id)
-            if isinstance(pending, AssistantMessageItem):
-                append_text(pending, event.content_index, event.delta)
+            if event.item_id in self.pending:
+                self._buffer(event.item_id, event.content_index, event.delta)
             frames = [encode_event(event)]
         else:
             frames = [] if await self._persist(event) else [encode_event(event)]
@@ -130,18 +133,45 @@ class _Relay:
         elif isinstance(event, ThreadItemUpdatedEvent):
             pending = self.pending.get(event.item_id)
             if pending is not None:
-                apply_update(pending, event.update)
+                update = event.update
+                if isinstance(update, ContentPartTextDelta):
+                    self._buffer(event.item_id, update.content_index, update.delta)
+                else:
+                    self._flush(event.item_id)
+                    apply_update(pending, update)
         elif isinstance(event, ThreadItemDoneEvent):
-            self.pending.pop(event.item.id, None)
+            self._forget(event.item.id)
             await store.add_thread_item(thread_id, event.item, ctx)
             return event.item.type in HIDDEN_ITEM_TYPES
         elif isinstance(event, ThreadItemRemovedEvent):
-            self.pending.pop(event.item_id, None)
+            self._forget(event.item_id)
             await store.delete_thread_item(thread_id, event.item_id, ctx)
         elif isinstance(event, ThreadItemReplacedEvent):
-            self.pending.pop(event.item.id, None)
+            self._forget(event.item.id)
             await store.save_item(thread_id, event.item, ctx)
         return False
+
+    def _buffer(self, item_id: str, content_index: int, delta: str) -> None:
+        key = (item_id, content_index)
+        buffered = self.deltas.get(key)
+        if buffered is None:
+            self.deltas[key] = [delta]
+        else:
+            buffered.append(delta)
+
+    def _forget(self, item_id: str) -> None:
+        """Stop tracking an item the store now has (or no longer has)."""
+        if self.pending.pop(item_id, None) is not None and self.deltas:
+            for key in [key for key in self.deltas if key[0] == item_id]:
+                del self.deltas[key]
+
+    def _flush(self, item_id: str) -> None:
+        """Apply the buffered text deltas of one pending message, in order."""
+        message = self.pending.get(item_id)
+        for key in [key for key in self.deltas if key[0] == item_id]:
+            text = "".join(self.deltas.pop(key))
+            if isinstance(message, AssistantMessageItem):
+                append_text(message, key[1], text)
 
     async def thread_update(self) -> bytes | None:
         """If the responder changed the thread: save it and frame a `thread.updated`."""
@@ -156,6 +186,8 @@ class _Relay:
         """Keep what the user saw of the answer, and tell the next turn it was cut short."""
         store, ctx, thread = self.turn.store, self.turn.context, self.turn.thread
         try:
+            for item_id in list(self.pending):
+                self._flush(item_id)
             for item in self.pending.values():
                 if isinstance(item, AssistantMessageItem) and any(
                     part.text.strip() for part in item.content
