@@ -10,42 +10,45 @@ from ..items import ThreadItem
 from ..threads import Page, ThreadMetadata
 from .base import NotFoundError, Order, Store
 from .ordered import OrderedRows
+from .rows import ATTACHMENT, ITEM, THREAD, attachment_json, item_json, thread_json
 
 
 class MemoryStore(Store):
-    """Keeps copies of everything it is given, so callers never share state with it."""
+    """Keeps rows as JSON, as a database would, so callers never share state with it.
+
+    Storing serialised rows makes every read and write a copy, and a cheaper one than a
+    deep copy of the models.
+    """
 
     def __init__(self) -> None:
-        self._threads: dict[str, OrderedRows[ThreadMetadata]] = {}
-        self._items: dict[tuple[str, str], OrderedRows[ThreadItem]] = {}
-        self._attachments: dict[tuple[str, str], Attachment] = {}
-        # Keyed by owner too: another user's thread id is an unknown id, never a shared lock.
+        self._threads: dict[str, OrderedRows[bytes]] = {}
+        self._items: dict[tuple[str, str], OrderedRows[bytes]] = {}
+        self._attachments: dict[tuple[str, str], bytes] = {}
         self._leases: dict[tuple[str, str], tuple[str, float]] = {}
 
-    def _owned_threads(self, ctx: RequestContext) -> OrderedRows[ThreadMetadata]:
+    def _owned_threads(self, ctx: RequestContext) -> OrderedRows[bytes]:
         return self._threads.setdefault(ctx.user_id, OrderedRows())
 
-    def _thread_items(self, thread_id: str, ctx: RequestContext) -> OrderedRows[ThreadItem]:
+    def _thread_items(self, thread_id: str, ctx: RequestContext) -> OrderedRows[bytes]:
         if self._owned_threads(ctx).get(thread_id) is None:
             raise NotFoundError(f"thread {thread_id!r}")
         return self._items.setdefault((ctx.user_id, thread_id), OrderedRows())
 
     async def load_thread(self, thread_id: str, ctx: RequestContext) -> ThreadMetadata:
-        thread = self._owned_threads(ctx).get(thread_id)
-        if thread is None:
+        row = self._owned_threads(ctx).get(thread_id)
+        if row is None:
             raise NotFoundError(f"thread {thread_id!r}")
-        return thread.model_copy(deep=True)
+        return THREAD.validate_json(row)
 
     async def save_thread(self, thread: ThreadMetadata, ctx: RequestContext) -> None:
-        copy = ThreadMetadata.model_validate(thread.model_dump())
-        self._owned_threads(ctx).upsert(thread.id, thread.created_at, copy)
+        self._owned_threads(ctx).upsert(thread.id, thread.created_at, thread_json(thread))
 
     async def load_threads(
         self, limit: int, after: str | None, order: Order, ctx: RequestContext
     ) -> Page[ThreadMetadata]:
         page = self._owned_threads(ctx).page(limit, after, order)
-        page.data = [thread.model_copy(deep=True) for thread in page.data]
-        return page
+        threads = [THREAD.validate_json(row) for row in page.data]
+        return Page(data=threads, has_more=page.has_more, after=page.after)
 
     async def delete_thread(self, thread_id: str, ctx: RequestContext) -> None:
         self._owned_threads(ctx).delete(thread_id)
@@ -55,22 +58,20 @@ class MemoryStore(Store):
         self, thread_id: str, after: str | None, limit: int, order: Order, ctx: RequestContext
     ) -> Page[ThreadItem]:
         page = self._thread_items(thread_id, ctx).page(limit, after, order)
-        page.data = [item.model_copy(deep=True) for item in page.data]
-        return page
+        items = [ITEM.validate_json(row) for row in page.data]
+        return Page(data=items, has_more=page.has_more, after=page.after)
 
     async def add_thread_item(self, thread_id: str, item: ThreadItem, ctx: RequestContext) -> None:
-        self._thread_items(thread_id, ctx).upsert(
-            item.id, item.created_at, item.model_copy(deep=True)
-        )
+        self._thread_items(thread_id, ctx).upsert(item.id, item.created_at, item_json(item))
 
     async def save_item(self, thread_id: str, item: ThreadItem, ctx: RequestContext) -> None:
         await self.add_thread_item(thread_id, item, ctx)
 
     async def load_item(self, thread_id: str, item_id: str, ctx: RequestContext) -> ThreadItem:
-        item = self._thread_items(thread_id, ctx).get(item_id)
-        if item is None:
+        row = self._thread_items(thread_id, ctx).get(item_id)
+        if row is None:
             raise NotFoundError(f"item {item_id!r}")
-        return item.model_copy(deep=True)
+        return ITEM.validate_json(row)
 
     async def delete_thread_item(self, thread_id: str, item_id: str, ctx: RequestContext) -> None:
         rows = self._items.get((ctx.user_id, thread_id))
@@ -78,13 +79,13 @@ class MemoryStore(Store):
             rows.delete(item_id)
 
     async def save_attachment(self, attachment: Attachment, ctx: RequestContext) -> None:
-        self._attachments[(ctx.user_id, attachment.id)] = attachment.model_copy(deep=True)
+        self._attachments[(ctx.user_id, attachment.id)] = attachment_json(attachment)
 
     async def load_attachment(self, attachment_id: str, ctx: RequestContext) -> Attachment:
-        attachment = self._attachments.get((ctx.user_id, attachment_id))
-        if attachment is None:
+        row = self._attachments.get((ctx.user_id, attachment_id))
+        if row is None:
             raise NotFoundError(f"attachment {attachment_id!r}")
-        return attachment.model_copy(deep=True)
+        return ATTACHMENT.validate_json(row)
 
     async def delete_attachment(self, attachment_id: str, ctx: RequestContext) -> None:
         self._attachments.pop((ctx.user_id, attachment_id), None)
@@ -92,8 +93,8 @@ class MemoryStore(Store):
     async def acquire_stream_lease(
         self, thread_id: str, token: str, ttl_seconds: float, ctx: RequestContext
     ) -> bool:
-        now = time.monotonic()
         key = (ctx.user_id, thread_id)
+        now = time.monotonic()
         held = self._leases.get(key)
         if held is not None and held[0] != token and held[1] > now:
             return False

@@ -9,14 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
-import orjson
-from pydantic import TypeAdapter
 
-from ..attachments import Attachment, AttachmentBase
+from ..attachments import Attachment
 from ..context import RequestContext
-from ..items import ThreadItem, UserMessageItem
+from ..items import ThreadItem
 from ..threads import Page, ThreadMetadata
 from .base import NotFoundError, Order, Store
+from .rows import ATTACHMENT, ITEM, THREAD, attachment_json, item_json, thread_json
 
 # Durability: WAL with synchronous=NORMAL. A commit is written to the WAL file (the kernel's
 # page cache) before the call returns, so an acknowledged write survives the process being
@@ -73,12 +72,6 @@ CREATE TABLE IF NOT EXISTS stream_leases (
 ) WITHOUT ROWID;
 """
 
-_THREAD = TypeAdapter(ThreadMetadata)
-_ITEM: TypeAdapter[ThreadItem] = TypeAdapter(ThreadItem)
-_ATTACHMENT: TypeAdapter[Attachment] = TypeAdapter(Attachment)
-# A `Thread` (metadata plus a page of items) may be handed to `save_thread`; store only metadata.
-_THREAD_FIELDS = frozenset(ThreadMetadata.model_fields)
-
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -101,21 +94,8 @@ def thread_row(thread: ThreadMetadata, ctx: RequestContext) -> tuple[str, str, i
         ctx.user_id,
         thread.id,
         _micros(thread.created_at),
-        thread.model_dump_json(include=_THREAD_FIELDS),
+        thread_json(thread).decode(),
     )
-
-
-def _attachment_doc(attachment: AttachmentBase) -> dict[str, Any]:
-    # `metadata` is excluded from serialisation so it never reaches a client, but it is ours.
-    return attachment.model_dump(mode="json") | {"metadata": attachment.metadata}
-
-
-def _item_json(item: ThreadItem) -> str:
-    if isinstance(item, UserMessageItem) and any(a.metadata is not None for a in item.attachments):
-        doc = item.model_dump(mode="json")
-        doc["attachments"] = [_attachment_doc(a) for a in item.attachments]
-        return orjson.dumps(doc).decode()
-    return item.model_dump_json()
 
 
 class SQLiteStore(Store):
@@ -217,7 +197,7 @@ class SQLiteStore(Store):
         )
         if not rows:
             raise NotFoundError(f"thread {thread_id!r}")
-        return _THREAD.validate_json(rows[0][0])
+        return THREAD.validate_json(rows[0][0])
 
     async def save_thread(self, thread: ThreadMetadata, ctx: RequestContext) -> None:
         """Insert or update a thread; an existing one keeps its place in the listing."""
@@ -230,7 +210,7 @@ class SQLiteStore(Store):
         docs, has_more, last = await self._page(
             "threads", "owner = ?", (ctx.user_id,), limit, after, order
         )
-        data = [_THREAD.validate_json(doc) for doc in docs]
+        data = [THREAD.validate_json(doc) for doc in docs]
         return Page(data=data, has_more=has_more, after=last)
 
     async def delete_thread(self, thread_id: str, ctx: RequestContext) -> None:
@@ -257,7 +237,7 @@ class SQLiteStore(Store):
             and not await self._exists("threads", "owner = ? AND id = ?", scope)
         ):
             raise NotFoundError(f"thread {thread_id!r}")
-        data = [_ITEM.validate_json(doc) for doc in docs]
+        data = [ITEM.validate_json(doc) for doc in docs]
         return Page(data=data, has_more=has_more, after=last)
 
     async def add_thread_item(self, thread_id: str, item: ThreadItem, ctx: RequestContext) -> None:
@@ -267,7 +247,13 @@ class SQLiteStore(Store):
                 "INSERT INTO items (owner, thread_id, id, created_at, data) "
                 "VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (owner, thread_id, id) DO UPDATE SET data = excluded.data",
-                (ctx.user_id, thread_id, item.id, _micros(item.created_at), _item_json(item)),
+                (
+                    ctx.user_id,
+                    thread_id,
+                    item.id,
+                    _micros(item.created_at),
+                    item_json(item).decode(),
+                ),
             )
         except sqlite3.IntegrityError as error:
             # The only constraint a well-formed row can break is the thread foreign key.
@@ -285,7 +271,7 @@ class SQLiteStore(Store):
         )
         if not rows:
             raise NotFoundError(f"item {item_id!r}")
-        return _ITEM.validate_json(rows[0][0])
+        return ITEM.validate_json(rows[0][0])
 
     async def delete_thread_item(self, thread_id: str, item_id: str, ctx: RequestContext) -> None:
         """Delete one item; an unknown id does nothing."""
@@ -301,7 +287,7 @@ class SQLiteStore(Store):
         await self._fetch(
             "INSERT INTO attachments (owner, id, data) VALUES (?, ?, ?) "
             "ON CONFLICT (owner, id) DO UPDATE SET data = excluded.data",
-            (ctx.user_id, attachment.id, orjson.dumps(_attachment_doc(attachment)).decode()),
+            (ctx.user_id, attachment.id, attachment_json(attachment).decode()),
         )
 
     async def load_attachment(self, attachment_id: str, ctx: RequestContext) -> Attachment:
@@ -312,7 +298,7 @@ class SQLiteStore(Store):
         )
         if not rows:
             raise NotFoundError(f"attachment {attachment_id!r}")
-        return _ATTACHMENT.validate_json(rows[0][0])
+        return ATTACHMENT.validate_json(rows[0][0])
 
     async def delete_attachment(self, attachment_id: str, ctx: RequestContext) -> None:
         """Delete an attachment record; an unknown id does nothing."""
