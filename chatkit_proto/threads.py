@@ -58,7 +58,11 @@ class ThreadMetadata(ProtoModel):
 class Thread(ThreadMetadata):
     """A thread as sent: private metadata blanked, with a page of its items."""
 
-    items: Page[ThreadItem] = Field(default_factory=Page[ThreadItem])
+    items: Page[ThreadItem] = Field(default_factory=lambda: ItemsPage())
+
+
+# Parametrising a generic model is a cache lookup that costs more than building the page.
+ItemsPage = Page[ThreadItem]
 
 
 def to_wire_thread(thread: ThreadMetadata, items: Page[ThreadItem] | None = None) -> Thread:
@@ -70,5 +74,5 @@ def to_wire_thread(thread: ThreadMetadata, items: Page[ThreadItem] | None = None
         status=thread.status,
         allowed_image_domains=thread.allowed_image_domains,
         metadata={},
-        items=items if items is not None else Page[ThreadItem](),
+        items=items if items is not None else ItemsPage(),
     )
