@@ -16,7 +16,7 @@ from .attachments import Attachment, AttachmentCreateParams
 from .codec import decode_request, encode_body
 from .content import UserMessageInput
 from .context import RequestContext
-from .errors import Conflict, ErrorBody, InvalidRequest, NotFound, ProtocolError
+from .errors import Conflict, InvalidRequest, NotFound, ProtocolError
 from .events import ThreadCreatedEvent, ThreadItemDoneEvent, ThreadItemReplacedEvent
 from .ids import new_item_id, new_thread_id
 from .items import (
@@ -453,4 +453,4 @@ _HANDLERS: dict[str, str] = {
     "threads.sync_custom_action": "_threads_sync_custom_action",
 }
 
-__all__ = ["ChatKitServer", "ErrorBody", "JSONResult", "Result", "StreamResult"]
+__all__ = ["AttachmentService", "ChatKitServer", "JSONResult", "Result", "ServerOptions", "StreamResult"]
