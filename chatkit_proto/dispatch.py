@@ -49,7 +49,7 @@ from .requests import (
 )
 from .store.base import NotFoundError, Store
 from .structured_input import StructuredInputAnswer, StructuredInputSubmission
-from .threads import Page, ThreadMetadata, to_wire_thread
+from .threads import Page, ThreadMetadata, to_wire_thread, wire_thread_plain
 
 logger = logging.getLogger("chatkit_proto.dispatch")
 
@@ -246,10 +246,13 @@ class ChatKitServer:
         page = await self.store.load_threads(
             params.limit or DEFAULT_PAGE_SIZE, params.after, params.order, ctx
         )
-        wire = Page(
-            data=[to_wire_thread(t) for t in page.data], has_more=page.has_more, after=page.after
-        )
-        return _json(wire)
+        body: dict[str, object] = {
+            "data": [wire_thread_plain(thread) for thread in page.data],
+            "has_more": page.has_more,
+        }
+        if page.after is not None:
+            body["after"] = page.after
+        return JSONResult(encode_body(body))
 
     async def _items_list(self, req: ItemsListReq, ctx: RequestContext) -> Result:
         params = req.params
@@ -453,4 +456,11 @@ _HANDLERS: dict[str, str] = {
     "threads.sync_custom_action": "_threads_sync_custom_action",
 }
 
-__all__ = ["AttachmentService", "ChatKitServer", "JSONResult", "Result", "ServerOptions", "StreamResult"]
+__all__ = [
+    "AttachmentService",
+    "ChatKitServer",
+    "JSONResult",
+    "Result",
+    "ServerOptions",
+    "StreamResult",
+]
