@@ -20,6 +20,7 @@ from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Message, Send
 
 from agents_layer.settings import AppSettings
 from chatkit_proto.app import ChatKitApp
@@ -119,6 +120,18 @@ def attachment_secret(data_dir: Path, env: Mapping[str, str]) -> bytes:
     return path.read_text().strip().encode()
 
 
+class _EventStream(EventSourceResponse):
+    """sse-starlette's response (pings, disconnects, shutdown), minus one idle cost per frame."""
+
+    async def _send_with_timeout(self, send: Send, message: Message) -> None:
+        # Without a send timeout, the cancel scope sse-starlette opens around every send is
+        # a no-op that still costs microseconds per frame, the largest share of its overhead.
+        if self.send_timeout is None:
+            await send(message)
+        else:
+            await super()._send_with_timeout(send, message)
+
+
 class _PingComment(ServerSentEvent):
     """A bare `: ping` comment line (D10): no blank line follows, so nothing is dispatched."""
 
@@ -177,7 +190,7 @@ def create_app(config: Config, env: Mapping[str, str] | None = None) -> Starlett
             return _answer(result, started)
         frames = _logged(result.frames, result.request_type, result.thread_id, started)
         ping = {"ping_message_factory": _PingComment} if config.ping_seconds else {}
-        return EventSourceResponse(frames, sep="\n", ping=config.ping_seconds, **ping)
+        return _EventStream(frames, sep="\n", ping=config.ping_seconds, **ping)
 
     async def direct_upload(request: Request) -> Response:
         try:
