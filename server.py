@@ -17,6 +17,8 @@ import uvicorn
 from sse_starlette.event import ServerSentEvent
 from sse_starlette.sse import EventSourceResponse
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -69,6 +71,7 @@ class Config:
     user_id: str = LOCAL_USER
     stream_lease_seconds: float = 30.0
     rate_limit: str = ""
+    cors_origins: tuple[str, ...] = ()
 
 
 # -- building blocks ------------------------------------------------------------------------
@@ -272,7 +275,19 @@ def create_app(config: Config, env: Mapping[str, str] | None = None) -> Starlett
         Route("/chatkit/files/{attachment_id}", download, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    middleware = []
+    if config.cors_origins:
+        # The widget's page may live on another origin than this API (SPEC §1.7).
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(config.cors_origins),
+                allow_methods=["GET", "POST", "PUT"],
+                allow_headers=["*"],
+                allow_credentials=True,
+            )
+        )
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.chatkit = server
     return app
 
@@ -379,6 +394,11 @@ def parse_config(argv: Sequence[str] | None, env: Mapping[str, str]) -> Config:
         default=env.get("RATE_LIMIT", ""),
         help="requests per user, e.g. 60/min (default: no limit)",
     )
+    option(
+        "--cors-origins",
+        default=env.get("CORS_ORIGINS", ""),
+        help="comma-separated origins allowed to call the API from a browser",
+    )
     args = parser.parse_args(argv)
     return Config(
         host=args.host,
@@ -393,6 +413,9 @@ def parse_config(argv: Sequence[str] | None, env: Mapping[str, str]) -> Config:
         ping_seconds=args.ping,
         stream_lease_seconds=args.stream_lease_seconds,
         rate_limit=args.rate_limit,
+        cors_origins=tuple(
+            origin.strip() for origin in args.cors_origins.split(",") if origin.strip()
+        ),
     )
 
 

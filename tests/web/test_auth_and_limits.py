@@ -107,3 +107,25 @@ async def test_d8_unexpected_failure_is_a_generic_500() -> None:
     assert isinstance(result, JSONResult) and result.status == 500
     error = json.loads(result.body)
     assert error["code"] == "internal" and "secret-path" not in error["message"]
+
+
+def test_cors_preflight_for_the_widgets_origin(tmp_path: Path) -> None:
+    config = Config(
+        app="tests.apps:slow_app",
+        store="memory",
+        data_dir=str(tmp_path),
+        cors_origins=("https://app.example.com",),
+    )
+    client = TestClient(create_app(config, env={}))
+    preflight = client.options(
+        "/chatkit",
+        headers={
+            "origin": "https://app.example.com",
+            "access-control-request-method": "POST",
+            "access-control-request-headers": "authorization, content-type",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "https://app.example.com"
+    other = client.post("/chatkit", content=LIST, headers={"origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in other.headers
