@@ -253,7 +253,15 @@ def create_app(config: Config, env: Mapping[str, str] | None = None) -> Starlett
         path = files.path(owner, attachment_id)
         if not path.exists():
             return _error(NotFound("Attachment"))
-        return FileResponse(path, media_type=record.mime_type)
+        # User-supplied bytes served from our origin: never let a browser run them.
+        inline = record.mime_type.startswith("image/") and record.mime_type != "image/svg+xml"
+        return FileResponse(
+            path,
+            media_type=record.mime_type,
+            filename=record.name,
+            content_disposition_type="inline" if inline else "attachment",
+            headers={"x-content-type-options": "nosniff", "content-security-policy": "sandbox"},
+        )
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})

@@ -133,7 +133,10 @@ def test_direct_and_two_phase_uploads(slow_server: Server) -> None:
     assert (
         record["type"] == "image" and "metadata" not in record and "upload_descriptor" not in record
     )
-    assert httpx.get(record["preview_url"], timeout=5).content == png
+    preview = httpx.get(record["preview_url"], timeout=5)
+    assert preview.content == png
+    assert preview.headers["x-content-type-options"] == "nosniff"
+    assert preview.headers["content-disposition"].startswith("inline")
     tampered = record["preview_url"].replace("sig=", "sig=0")
     assert httpx.get(tampered, timeout=5).status_code == 404
     removed = post(
