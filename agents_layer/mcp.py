@@ -19,7 +19,6 @@ and `aclose` cleans them up at shutdown.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Sequence
 from os import PathLike
@@ -44,6 +43,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import ErrorDetails
+
+from agents_layer.json_files import read_json
 
 __all__ = [
     "HttpServerConfig",
@@ -168,17 +169,7 @@ def parse_mcp_config(data: object, *, source: str = "<mcp config>") -> MCPConfig
 def load_mcp_config(path: str | PathLike[str]) -> MCPConfig:
     """Read and validate an MCP config JSON file; relative `cwd`s are made absolute."""
     source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MCPConfigError(f"{source}: cannot read the file: {exc}") from exc
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        # Only the position: the message of a JSON error quotes no input, but keep it that way.
-        raise MCPConfigError(
-            f"{source}: not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}"
-        ) from None
+    data = read_json(path, MCPConfigError)
     config = parse_mcp_config(data, source=source)
     base = Path(path).resolve().parent
     return config.model_copy(

@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from os import PathLike
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
+
+from agents_layer.json_files import read_json
 
 __all__ = [
     "ContainerFileCitation",
@@ -189,15 +190,4 @@ def parse_script(data: object, *, source: str = "<script>") -> ModelScript:
 
 def load_script(path: str | PathLike[str]) -> ModelScript:
     """Read and validate a model-script JSON file, raising ModelScriptError on any problem."""
-    source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ModelScriptError(f"{source}: cannot read the file: {exc}") from exc
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ModelScriptError(
-            f"{source}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from None
-    return parse_script(data, source=source)
+    return parse_script(read_json(path, ModelScriptError), source=str(path))
