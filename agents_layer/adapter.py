@@ -119,7 +119,8 @@ async def stream_agent_response(
         await mapper.resume_workflow()
         pump = asyncio.create_task(_pump(result, mapper, queue), name="agents_layer.pump")
         while True:
-            event = await queue.get()
+            # Take what is already there without a coroutine per event: the hot path.
+            event = queue.get_nowait() if queue.qsize() else await queue.get()
             if event is _RUN_ENDED:
                 break
             if type(event) is _RunFailed:

@@ -78,13 +78,22 @@ async def run_pipeline(
         events = responder()
         try:
             async for event in events:
-                for frame in await relay.handle(event):
-                    yield frame
+                if type(event) is TextDelta:
+                    # Nearly every event: kept free of awaits and allocations.
+                    relay.text_delta(event)
+                    yield encode_event(event)
+                else:
+                    frame = await relay.persist(event)
+                    if frame is not None:
+                        yield frame
+                if relay.thread_changed():
+                    yield await relay.thread_updated()
+                if relay.lease_due():
+                    await relay.renew_lease()
         except Exception as exc:
             yield encode_event(_error_event(exc))
-        update = await relay.thread_update()
-        if update is not None:
-            yield update
+        if relay.thread_changed():
+            yield await relay.thread_updated()
     except (asyncio.CancelledError, GeneratorExit):
         # The client is gone. Stop the responder first (no more model calls), then keep
         # what it had produced; the shield lets both finish although we are cancelled.
@@ -111,19 +120,14 @@ class _Relay:
         self.snapshot = turn.thread.model_copy(deep=True)
         self.renewed_at = time.monotonic()
 
-    async def handle(self, event: StreamEvent) -> list[bytes]:
-        """Persist one responder event; return the frames to send for it."""
-        if type(event) is TextDelta:
-            if event.item_id in self.pending:
-                self._buffer(event.item_id, event.content_index, event.delta)
-            frames = [encode_event(event)]
-        else:
-            frames = [] if await self._persist(event) else [encode_event(event)]
-        update = await self.thread_update()
-        if update is not None:
-            frames.append(update)
-        await self._renew_lease()
-        return frames
+    def text_delta(self, event: TextDelta) -> None:
+        """Track a text delta of a pending message (the hot path: no store work)."""
+        if event.item_id in self.pending:
+            self._buffer(event.item_id, event.content_index, event.delta)
+
+    async def persist(self, event: StreamEvent) -> bytes | None:
+        """Persist one responder event; the frame to send for it, None if it is swallowed."""
+        return None if await self._persist(event) else encode_event(event)
 
     async def _persist(self, event: StreamEvent) -> bool:
         """Apply the persistence table of SPEC §7.1; True when the event must be swallowed."""
@@ -173,11 +177,20 @@ class _Relay:
             if isinstance(message, AssistantMessageItem):
                 append_text(message, key[1], text)
 
-    async def thread_update(self) -> bytes | None:
-        """If the responder changed the thread: save it and frame a `thread.updated`."""
+    def thread_changed(self) -> bool:
+        """Whether the responder changed the thread since it was last saved."""
+        thread, snapshot = self.turn.thread, self.snapshot
+        # Field by field: comparing the models whole costs several times more per event.
+        return (
+            thread.title != snapshot.title
+            or thread.status.__dict__ != snapshot.status.__dict__
+            or thread.metadata != snapshot.metadata
+            or thread.allowed_image_domains != snapshot.allowed_image_domains
+        )
+
+    async def thread_updated(self) -> bytes:
+        """Save the changed thread and frame the `thread.updated` that announces it."""
         thread = self.turn.thread
-        if thread.__dict__ == self.snapshot.__dict__:
-            return None
         await self.turn.store.save_thread(thread, self.turn.context)
         self.snapshot = thread.model_copy(deep=True)
         return encode_event(ThreadUpdatedEvent(thread=to_wire_thread(thread)))
@@ -203,9 +216,15 @@ class _Relay:
         except Exception:
             logger.exception("could not persist the cancelled response of thread %s", thread.id)
 
-    async def _renew_lease(self) -> None:
+    def lease_due(self) -> bool:
+        """Whether the stream lease needs renewing (a third of its time has passed)."""
         lease = self.lease
-        if lease is None or time.monotonic() - self.renewed_at < lease.ttl_seconds / 3:
+        return lease is not None and time.monotonic() - self.renewed_at >= lease.ttl_seconds / 3
+
+    async def renew_lease(self) -> None:
+        """Extend the stream lease."""
+        lease = self.lease
+        if lease is None:
             return
         self.renewed_at = time.monotonic()
         await self.turn.store.acquire_stream_lease(

@@ -57,3 +57,25 @@ async def test_cancelled_message_keeps_every_part_in_order() -> None:
     assert isinstance(message, AssistantMessageItem)
     # The part's `done` replaced the streamed "ab"; the second part is "c" + "d".
     assert [part.text for part in message.content] == ["AB", "cd"]
+
+
+async def test_a_long_stream_keeps_renewing_its_lease() -> None:
+    from chatkit_proto.pipeline import Lease
+
+    store = MemoryStore()
+    thread = ThreadMetadata(id="thr_1", created_at=utc_now())
+    await store.save_thread(thread, CTX)
+    turn = Turn(thread, CTX, store)
+    lease = Lease("thr_1", "mine", ttl_seconds=0.06)
+    assert await store.acquire_stream_lease("thr_1", "mine", 0.06, CTX)
+
+    async def slow() -> AsyncIterator[StreamEvent]:
+        for _ in range(8):
+            await asyncio.sleep(0.02)
+            yield TextDelta("m", 0, "x")
+
+    frames = run_pipeline(turn, [], slow, lease=lease)
+    async for _ in frames:
+        # Well past the first lease's expiry, another request still finds the thread busy.
+        assert not await store.acquire_stream_lease("thr_1", "theirs", 0.06, CTX)
+    assert await store.acquire_stream_lease("thr_1", "theirs", 0.06, CTX)
