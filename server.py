@@ -176,7 +176,7 @@ def create_app(config: Config, env: Mapping[str, str] | None = None) -> Starlett
         return RequestContext(
             user_id=user_id or config.user_id,
             locale=request.headers.get("accept-language"),
-            base_url=str(request.base_url).rstrip("/"),
+            base_url=_base_url(request),
         )
 
     async def chatkit(request: Request) -> Response:
@@ -300,10 +300,23 @@ def create_app(config: Config, env: Mapping[str, str] | None = None) -> Starlett
     return app
 
 
+def _base_url(request: Request) -> str:
+    """The public root of this server as the client reached it (cheaper than `base_url`)."""
+    scope = request.scope
+    host = request.headers.get("host")
+    if host is None:
+        server = scope.get("server") or ("localhost", None)
+        host = server[0] if server[1] is None else f"{server[0]}:{server[1]}"
+    return f"{scope['scheme']}://{host}{scope.get('root_path', '')}".rstrip("/")
+
+
 async def _read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise ProtocolError("payload_too_large", f"Request bodies are limited to {limit} bytes")
+    if declared is not None and declared.isdigit():
+        if int(declared) > limit:
+            raise ProtocolError("payload_too_large", f"Request bodies are limited to {limit} bytes")
+        # The server enforces the declared length, so the body can be read in one go.
+        return await request.body()
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():

@@ -7,7 +7,7 @@ import binascii
 import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from ._base import utc_now
@@ -127,12 +127,13 @@ class ChatKitServer:
             request = decode_request(body)
             request_type = request.type
             result = await self.handle(request, ctx)
-            thread_id = getattr(request.params, "thread_id", None)
             if isinstance(result, StreamResult):
-                return replace(result, request_type=request_type)
-            return replace(result, request_type=request_type, thread_id=thread_id)
+                return StreamResult(result.frames, result.thread_id, request_type)
+            thread_id = getattr(request.params, "thread_id", None)
+            return JSONResult(result.body, result.status, result.headers, request_type, thread_id)
         except ProtocolError as exc:
-            return replace(error_result(exc), request_type=request_type)
+            error = error_result(exc)
+            return JSONResult(error.body, error.status, error.headers, request_type)
         except Exception:
             logger.exception("request failed before its response started")
             return error_result(ProtocolError("internal", "Something went wrong on the server."))
