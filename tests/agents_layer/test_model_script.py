@@ -217,7 +217,9 @@ def test_unreadable_and_malformed_files(tmp_path: Path) -> None:
         load_script(missing)
     broken = tmp_path / "broken.json"
     broken.write_text('{"turns": [\n  {"output": }\n]}', encoding="utf-8")
-    with pytest.raises(ModelScriptError, match=r"broken\.json: not valid JSON \(line 2, column 14\)"):
+    with pytest.raises(
+        ModelScriptError, match=r"broken\.json: not valid JSON \(line 2, column 14\)"
+    ):
         load_script(broken)
 
 
