@@ -233,9 +233,11 @@ class _RunMapper:
         if self.context.workflow_item is not None:
             return
         turn = self.turn
-        newest = (
-            await turn.store.load_thread_items(turn.thread.id, None, 2, "desc", turn.context)
-        ).data
+        newest = self.context.newest_items
+        if newest is None:
+            newest = (
+                await turn.store.load_thread_items(turn.thread.id, None, 2, "desc", turn.context)
+            ).data
         if newest and isinstance(newest[0], WorkflowItem):
             self.context._open_workflow(newest[0])
         elif (

@@ -27,6 +27,7 @@ from chatkit_proto.icons import IconName
 from chatkit_proto.items import (
     HiddenContextItem,
     StructuredInputItem,
+    ThreadItem,
     WidgetItem,
     WorkflowItem,
 )
@@ -53,8 +54,11 @@ class ClientToolCall:
 class AgentContext:
     """The per-run state shared by tools and the adapter (pass it as `context=` to the Runner)."""
 
-    def __init__(self, turn: Turn) -> None:
+    def __init__(self, turn: Turn, newest_items: Sequence[ThreadItem] | None = None) -> None:
         self.turn = turn
+        # The thread's newest items (newest first), when the app has loaded them anyway: the
+        # adapter then needs no query of its own to resume an open workflow.
+        self.newest_items = newest_items
         self.client_tool_call: ClientToolCall | None = None
         self.workflow_item: WorkflowItem | None = None
         # One queue per run carries both the adapter's and the tools' events, so their

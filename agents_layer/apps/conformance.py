@@ -267,7 +267,7 @@ class ConformanceApp(ChatKitApp):
             turn.thread.id, None, HISTORY_WINDOW, "desc", turn.context
         )
         agent_input = to_agent_input(list(reversed(recent.data)))
-        context = AgentContext(turn)
+        context = AgentContext(turn, recent.data)
         result = Runner.run_streamed(
             self.agent,
             agent_input,

@@ -211,7 +211,7 @@ class TasksApp(ChatKitApp):
                 tools=build_tools(self.tasks, turn.context.user_id),
                 mcp_servers=await self.mcp.active() if self.mcp is not None else [],
             )
-            context = AgentContext(turn)
+            context = AgentContext(turn, recent.data)
             result = Runner.run_streamed(
                 agent,
                 to_agent_input(list(reversed(recent.data))),
