@@ -15,6 +15,7 @@ import platform
 import sqlite3
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,13 +37,11 @@ def _fmt(figure: dict[str, Any]) -> str:
 def machine() -> dict[str, Any]:
     """What the figures were measured on."""
     cpu = "unknown"
-    try:
+    with suppress(OSError):  # not Linux: the CPU stays unknown
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    except OSError:
-        pass
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),

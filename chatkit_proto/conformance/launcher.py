@@ -91,11 +91,10 @@ async def _wait_healthy(
                     f"the server exited with status {process.returncode} before answering "
                     f"{url}:\n{_tail(log_path)}"
                 )
-            try:
+            # Not listening yet: keep polling until the deadline.
+            with suppress(httpx.TransportError):
                 if (await http.get(url)).status_code == 200:
                     return
-            except httpx.TransportError:
-                pass
             if loop.time() >= deadline:
                 raise ServerStartError(
                     f"no 200 from {url} within {timeout:g} s:\n{_tail(log_path)}"

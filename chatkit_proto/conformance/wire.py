@@ -6,6 +6,7 @@ import asyncio
 import codecs
 import json
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -146,11 +147,10 @@ async def _read_body(response: httpx.Response, answer: Answer) -> None:
     text = content.decode("utf-8", errors="replace")
     kind = media_type(answer.content_type)
     if kind == "application/json" or kind.endswith("+json"):
-        try:
+        # A body that claims JSON but is not is kept as text.
+        with suppress(ValueError):
             answer.response = json.loads(text)
             return
-        except ValueError:
-            pass
     answer.response_text = text
 
 
