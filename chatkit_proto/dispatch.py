@@ -144,7 +144,7 @@ class ChatKitServer:
         try:
             return await handler(request, ctx)  # type: ignore[misc]
         except NotFoundError as exc:
-            raise NotFound(_what(exc)) from None
+            raise NotFound(exc.kind.capitalize()) from None
 
     # -- streaming ---------------------------------------------------------------------------
 
@@ -431,11 +431,6 @@ def _answer(
         logger.warning("ignoring answers to unknown questions: %s", sorted(unknown))
     answered.status = submission.status
     return answered
-
-
-def _what(error: NotFoundError) -> str:
-    text = str(error)
-    return text.split(" ", 1)[0].strip("'\"").capitalize() if text else "Resource"
 
 
 _HANDLERS: dict[str, str] = {

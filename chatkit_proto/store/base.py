@@ -16,6 +16,10 @@ Order = Literal["asc", "desc"]
 class NotFoundError(LookupError):
     """The row does not exist for this user (whether or not it exists for another)."""
 
+    def __init__(self, kind: str, key: str) -> None:
+        super().__init__(f"{kind} {key!r}")
+        self.kind = kind
+
 
 class Store(ABC):
     """Persistence for threads, items and attachment records.

@@ -31,13 +31,13 @@ class MemoryStore(Store):
 
     def _thread_items(self, thread_id: str, ctx: RequestContext) -> OrderedRows[bytes]:
         if self._owned_threads(ctx).get(thread_id) is None:
-            raise NotFoundError(f"thread {thread_id!r}")
+            raise NotFoundError("thread", thread_id)
         return self._items.setdefault((ctx.user_id, thread_id), OrderedRows())
 
     async def load_thread(self, thread_id: str, ctx: RequestContext) -> ThreadMetadata:
         row = self._owned_threads(ctx).get(thread_id)
         if row is None:
-            raise NotFoundError(f"thread {thread_id!r}")
+            raise NotFoundError("thread", thread_id)
         return THREAD.validate_json(row)
 
     async def save_thread(self, thread: ThreadMetadata, ctx: RequestContext) -> None:
@@ -70,7 +70,7 @@ class MemoryStore(Store):
     async def load_item(self, thread_id: str, item_id: str, ctx: RequestContext) -> ThreadItem:
         row = self._thread_items(thread_id, ctx).get(item_id)
         if row is None:
-            raise NotFoundError(f"item {item_id!r}")
+            raise NotFoundError("item", item_id)
         return ITEM.validate_json(row)
 
     async def delete_thread_item(self, thread_id: str, item_id: str, ctx: RequestContext) -> None:
@@ -84,7 +84,7 @@ class MemoryStore(Store):
     async def load_attachment(self, attachment_id: str, ctx: RequestContext) -> Attachment:
         row = self._attachments.get((ctx.user_id, attachment_id))
         if row is None:
-            raise NotFoundError(f"attachment {attachment_id!r}")
+            raise NotFoundError("attachment", attachment_id)
         return ATTACHMENT.validate_json(row)
 
     async def delete_attachment(self, attachment_id: str, ctx: RequestContext) -> None:

@@ -72,5 +72,5 @@ class OrderedRows(Generic[V]):
     def _key_of(self, row_id: str) -> Key:
         row = self._rows.get(row_id)
         if row is None:
-            raise NotFoundError(f"cursor {row_id!r}")
+            raise NotFoundError("cursor", row_id)
         return row[0]

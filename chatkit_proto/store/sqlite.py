@@ -182,7 +182,7 @@ class SQLiteStore(Store):
             and after is not None
             and not await self._exists(table, f"{scope} AND id = ?", (*scope_params, after))
         ):
-            raise NotFoundError(f"cursor {after!r}")
+            raise NotFoundError("cursor", after)
         has_more = len(rows) > limit
         rows = rows[:limit]
         last = rows[-1][0] if has_more and rows else None
@@ -196,7 +196,7 @@ class SQLiteStore(Store):
             "SELECT data FROM threads WHERE owner = ? AND id = ?", (ctx.user_id, thread_id)
         )
         if not rows:
-            raise NotFoundError(f"thread {thread_id!r}")
+            raise NotFoundError("thread", thread_id)
         return THREAD.validate_json(rows[0][0])
 
     async def save_thread(self, thread: ThreadMetadata, ctx: RequestContext) -> None:
@@ -236,7 +236,7 @@ class SQLiteStore(Store):
             and after is None
             and not await self._exists("threads", "owner = ? AND id = ?", scope)
         ):
-            raise NotFoundError(f"thread {thread_id!r}")
+            raise NotFoundError("thread", thread_id)
         data = [ITEM.validate_json(doc) for doc in docs]
         return Page(data=data, has_more=has_more, after=last)
 
@@ -257,7 +257,7 @@ class SQLiteStore(Store):
             )
         except sqlite3.IntegrityError as error:
             # The only constraint a well-formed row can break is the thread foreign key.
-            raise NotFoundError(f"thread {thread_id!r}") from error
+            raise NotFoundError("thread", thread_id) from error
 
     async def save_item(self, thread_id: str, item: ThreadItem, ctx: RequestContext) -> None:
         """Insert or replace an item, keeping the position of an existing one."""
@@ -270,7 +270,7 @@ class SQLiteStore(Store):
             (ctx.user_id, thread_id, item_id),
         )
         if not rows:
-            raise NotFoundError(f"item {item_id!r}")
+            raise NotFoundError("item", item_id)
         return ITEM.validate_json(rows[0][0])
 
     async def delete_thread_item(self, thread_id: str, item_id: str, ctx: RequestContext) -> None:
@@ -297,7 +297,7 @@ class SQLiteStore(Store):
             (ctx.user_id, attachment_id),
         )
         if not rows:
-            raise NotFoundError(f"attachment {attachment_id!r}")
+            raise NotFoundError("attachment", attachment_id)
         return ATTACHMENT.validate_json(rows[0][0])
 
     async def delete_attachment(self, attachment_id: str, ctx: RequestContext) -> None:
