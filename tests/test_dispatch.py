@@ -296,3 +296,22 @@ async def test_feedback_transcribe_and_attachments_defaults(server: ChatKitServe
     assert isinstance(transcribe, JSONResult) and transcribe.status == 400
     create = await call(server, "attachments.create", name="a.txt", size=1, mime_type="text/plain")
     assert isinstance(create, JSONResult) and create.status == 400
+
+
+async def test_retry_walks_back_over_several_pages(server: ChatKitServer) -> None:
+    thread_id = await new_thread(server, "first")
+    for n in range(12):
+        await events(
+            await call(
+                server, "threads.add_user_message", thread_id=thread_id, input=user_input(f"m{n}")
+            )
+        )
+    items = body(await call(server, "items.list", thread_id=thread_id, order="asc", limit=100))
+    assert len(items["data"]) == 26
+    first_user = items["data"][0]["id"]
+    await events(
+        await call(server, "threads.retry_after_item", thread_id=thread_id, item_id=first_user)
+    )
+    after = body(await call(server, "items.list", thread_id=thread_id, order="asc", limit=100))
+    assert [i["type"] for i in after["data"]] == ["user_message", "assistant_message"]
+    assert after["data"][0]["id"] == first_user
