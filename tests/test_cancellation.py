@@ -109,5 +109,4 @@ async def test_cancelled_stream_releases_the_thread() -> None:
     )
     follow_up = await server.process(again, CTX)
     assert isinstance(follow_up, StreamResult)
-    async for _ in follow_up.frames:
-        pass
+    _ = [event async for event in follow_up.frames]

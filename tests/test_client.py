@@ -128,8 +128,7 @@ async def test_4xx_surfaces_the_error_message() -> None:
         assert (caught.value.status, caught.value.code) == (404, "not_found")
         assert caught.value.message == "Thread not found"
         with pytest.raises(ChatKitHTTPError) as caught:
-            async for _ in client.add_user_message("thr_missing", "Hello?"):
-                pass
+            _ = [event async for event in client.add_user_message("thr_missing", "Hello?")]
         assert (caught.value.status, caught.value.message) == (404, "Thread not found")
         with pytest.raises(ChatKitHTTPError) as caught:
             await client.request({"type": "threads.frobnicate", "params": {}})
@@ -159,8 +158,7 @@ async def test_a_2xx_that_is_not_an_event_stream_is_rejected_for_a_stream() -> N
 
     async with client_for(_app(json_ok)) as client:
         with pytest.raises(ChatKitProtocolError, match="expected text/event-stream"):
-            async for _ in client.create_thread("Hi"):
-                pass
+            _ = [event async for event in client.create_thread("Hi")]
 
 
 async def test_invalid_event_json_is_a_protocol_error() -> None:
@@ -169,8 +167,7 @@ async def test_invalid_event_json_is_a_protocol_error() -> None:
 
     async with client_for(_app(bad_stream)) as client:
         with pytest.raises(ChatKitProtocolError, match="invalid stream event"):
-            async for _ in client.create_thread("Hi"):
-                pass
+            _ = [event async for event in client.create_thread("Hi")]
 
 
 async def test_streaming_types_are_refused_by_request() -> None:

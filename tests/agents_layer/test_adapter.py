@@ -319,7 +319,7 @@ class EventModel(Model):
         return self._play()
 
     async def get_response(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError("streamed runs only")
+        raise AssertionError("the adapter only makes streamed model calls")
 
 
 def completed(output: list[Any]) -> ResponseCompletedEvent:
@@ -903,7 +903,6 @@ async def test_failing_workflow_lookup_still_cancels_the_run() -> None:
     harness.store = BrokenStore()
     context, result = await harness.start()
     with pytest.raises(RuntimeError, match="store down"):
-        async for _ in stream_agent_response(context, result):
-            pass
+        _ = [event async for event in stream_agent_response(context, result)]
     assert result.run_loop_task is not None and result.run_loop_task.done()
     assert other_tasks() == set()

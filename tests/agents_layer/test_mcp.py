@@ -137,8 +137,7 @@ async def test_agent_calls_a_stdio_mcp_server(tmp_path: Path) -> None:
     async with MCPServers.from_config(load_mcp_config(path)) as servers:
         agent = Agent(name="Echo", instructions="Echo.", mcp_servers=await servers.active())
         result = Runner.run_streamed(agent, "shout hello", run_config=RunConfig(model=model))
-        async for _ in result.stream_events():
-            pass
+        _ = [event async for event in result.stream_events()]
         # A second use reuses the connected server instead of starting another.
         assert await servers.active() == agent.mcp_servers
     assert result.final_output == "Done."

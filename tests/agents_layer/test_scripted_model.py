@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -152,8 +153,7 @@ async def test_turns_count_across_runs_and_exhaustion_is_clear() -> None:
 
     exhausted = Runner.run_streamed(agent, "three")
     with pytest.raises(ScriptExhausted, match=r"^model script has no turn 2 \(it has 2 turns\)$"):
-        async for _ in exhausted.stream_events():
-            pass
+        _ = [event async for event in exhausted.stream_events()]
     with pytest.raises(ScriptExhausted, match="no turn 3"):
         await Runner.run(agent, "four")
     assert [call.turn for call in model.calls] == [0, 1, 2, 3]
@@ -293,11 +293,9 @@ async def test_runner_reproduces_the_reference_model_calls(scenario: str) -> Non
         if call["input"][-1].get("role") != "user":
             continue  # a continuation inside the previous run
         result = Runner.run_streamed(agent, call["input"])
-        try:
-            async for _ in result.stream_events():
-                pass
-        except (ModelBehaviorError, ScriptExhausted):
-            pass
+        # Runs that end in the transcript's model error still record their model input.
+        with suppress(ModelBehaviorError, ScriptExhausted):
+            _ = [event async for event in result.stream_events()]
     recorded = [json.loads(json.dumps(call.input)) for call in model.calls]
     assert recorded == [call["input"] for call in transcript["model_calls"]]
 
