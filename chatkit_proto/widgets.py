@@ -473,34 +473,33 @@ class RadioGroup(WidgetComponentBase):
 # --- Chart (SDK only; absent from the 1.9.0 client types) --------------------------------
 
 
-class BarSeries(ProtoModel):
+class _Series(ProtoModel):
+    """What every chart series has: the data key it plots, its label and colour."""
+
+    label: str | None = None
+    dataKey: str
+    color: Color | None = None
+
+
+class BarSeries(_Series):
     """A bar series; series with the same `stack` are stacked."""
 
     type: Literal["bar"] = "bar"
-    label: str | None = None
-    dataKey: str
     stack: str | None = None
-    color: Color | None = None
 
 
-class AreaSeries(ProtoModel):
+class AreaSeries(_Series):
     """An area series."""
 
     type: Literal["area"] = "area"
-    label: str | None = None
-    dataKey: str
     stack: str | None = None
-    color: Color | None = None
     curveType: CurveType | None = None
 
 
-class LineSeries(ProtoModel):
+class LineSeries(_Series):
     """A line series."""
 
     type: Literal["line"] = "line"
-    label: str | None = None
-    dataKey: str
-    color: Color | None = None
     curveType: CurveType | None = None
 
 

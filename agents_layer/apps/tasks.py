@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 
 from agents import Agent, RunConfig, RunContextWrapper, Runner, function_tool
@@ -123,6 +123,15 @@ def build_tools(tasks: TaskStore, owner: str) -> list[Tool]:
         open_count = sum(not task.done for task in current)
         return f"You have {len(current)} task(s), {open_count} open."
 
+    async def on_numbered(
+        number: int, act: Callable[[str, str], Awaitable[object]], said: str
+    ) -> str:
+        task = _numbered(await tasks.list(owner), number)
+        if task is None:
+            return f"There is no task {number}."
+        await act(owner, task.id)
+        return said.format(title=task.title)
+
     @function_tool
     async def complete_task(ctx: RunContextWrapper[AgentContext], number: int) -> str:
         """Mark a task as done.
@@ -130,11 +139,7 @@ def build_tools(tasks: TaskStore, owner: str) -> list[Tool]:
         Args:
             number: The task's 1-based position in the list.
         """
-        task = _numbered(await tasks.list(owner), number)
-        if task is None:
-            return f"There is no task {number}."
-        await tasks.set_done(owner, task.id)
-        return f"Marked “{task.title}” as done."
+        return await on_numbered(number, tasks.set_done, "Marked “{title}” as done.")
 
     @function_tool
     async def delete_task(ctx: RunContextWrapper[AgentContext], number: int) -> str:
@@ -143,11 +148,7 @@ def build_tools(tasks: TaskStore, owner: str) -> list[Tool]:
         Args:
             number: The task's 1-based position in the list.
         """
-        task = _numbered(await tasks.list(owner), number)
-        if task is None:
-            return f"There is no task {number}."
-        await tasks.delete(owner, task.id)
-        return f"Deleted “{task.title}”."
+        return await on_numbered(number, tasks.delete, "Deleted “{title}”.")
 
     return [add_task, list_tasks, complete_task, delete_task]
 
