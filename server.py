@@ -39,9 +39,9 @@ from chatkit_proto.dispatch import (
 from chatkit_proto.errors import InvalidRequest, NotFound, ProtocolError
 from chatkit_proto.store.base import NotFoundError, Store
 from chatkit_proto.store.memory import MemoryStore
-from web.auth import Authenticator, authenticator_from_env
-from web.logs import configure_logging, log_request
-from web.ratelimit import RateLimiter, parse_rate
+from chatkit_web.auth import Authenticator, authenticator_from_env
+from chatkit_web.logs import configure_logging, log_request
+from chatkit_web.ratelimit import RateLimiter, parse_rate
 
 logger = logging.getLogger("chatkit.server")
 
@@ -81,7 +81,7 @@ def open_store(spec: str | None, data_dir: Path) -> Store:
     """`memory`, `sqlite:///path`, a bare file path, or (default) SQLite in the data dir."""
     if spec == "memory":
         return MemoryStore()
-    from chatkit_proto.store.sqlite import SQLiteStore
+    from chatkit_stores.sqlite import SQLiteStore
 
     if spec is None or spec == "":
         return SQLiteStore(data_dir / "chatkit.db")

@@ -20,7 +20,7 @@ from benchmarks.common import USER_ID, create_body, run_async, script_data, summ
 from chatkit_proto.context import RequestContext
 from chatkit_proto.dispatch import ChatKitServer, StreamResult
 from chatkit_proto.store.memory import MemoryStore
-from chatkit_proto.store.sqlite import SQLiteStore
+from chatkit_stores.sqlite import SQLiteStore
 
 DELTAS = 2_000
 REQUESTS_PER_RUN = 5

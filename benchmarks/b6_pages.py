@@ -13,7 +13,7 @@ from typing import Any
 
 from benchmarks import store_latency
 from benchmarks.common import summary
-from chatkit_proto.store.sqlite import SQLiteStore
+from chatkit_stores.sqlite import SQLiteStore
 
 SMALL, LARGE = store_latency.SIZES
 USER = store_latency.USER

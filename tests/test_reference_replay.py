@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from chatkit_proto.conformance.replay import replay, replay_transcripts
+from chatkit_conformance.replay import replay, replay_transcripts
 from server import Config, create_app
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,7 +15,7 @@ import pytest
 from chatkit_proto.attachments import FileAttachment
 from chatkit_proto.store.base import NotFoundError, Store
 from chatkit_proto.store.memory import MemoryStore
-from chatkit_proto.store.sqlite import SQLiteStore
+from chatkit_stores.sqlite import SQLiteStore
 from tests.store_conformance import ALICE, BOB, StoreConformance, message, thread
 
 
@@ -143,7 +143,7 @@ async def test_sqlite_concurrent_acquires_across_stores_have_one_winner(
 _WRITER = """
 import asyncio, os, sys, time
 from tests.store_conformance import ALICE, message, thread
-from chatkit_proto.store.sqlite import SQLiteStore
+from chatkit_stores.sqlite import SQLiteStore
 
 async def main():
     store = SQLiteStore(sys.argv[1])

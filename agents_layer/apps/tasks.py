@@ -30,7 +30,7 @@ from chatkit_proto.events import ThreadItemReplacedEvent
 from chatkit_proto.items import UserMessageItem, WidgetItem
 from chatkit_proto.responses import TranscriptionResult
 from chatkit_proto.store.base import Store
-from chatkit_proto.store.sqlite import SQLiteStore
+from chatkit_stores.sqlite import SQLiteStore
 from chatkit_proto.widgets import Button, ListView, ListViewItem, Text
 
 logger = logging.getLogger(__name__)

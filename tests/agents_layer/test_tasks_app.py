@@ -15,7 +15,7 @@ from agents_layer.settings import AppSettings
 from chatkit_proto.context import RequestContext
 from chatkit_proto.dispatch import ChatKitServer, JSONResult, StreamResult
 from chatkit_proto.store.memory import MemoryStore
-from chatkit_proto.store.sqlite import SQLiteStore
+from chatkit_stores.sqlite import SQLiteStore
 
 ALICE = RequestContext(user_id="alice")
 BOB = RequestContext(user_id="bob")

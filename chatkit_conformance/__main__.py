@@ -1,4 +1,4 @@
-"""Command line: `python -m chatkit_proto.conformance replay|record|normalise ...`."""
+"""Command line: `python -m chatkit_conformance replay|record|normalise ...`."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m chatkit_proto.conformance",
+        prog="python -m chatkit_conformance",
         description="Replay and record ChatKit conformance transcripts (CONFORMANCE.md).",
     )
     commands = parser.add_subparsers(dest="command", required=True)

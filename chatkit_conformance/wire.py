@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from ..client import SSEDecoder, encode_request, media_type
+from .client import SSEDecoder, encode_request, media_type
 from .compare import ABSENT
 from .templates import capture, matches, substitute
 from .transcript import CapturePath, DisconnectAfter

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from chatkit_proto.conformance.normalise import (
+from chatkit_conformance.normalise import (
     Normaliser,
     normalise,
     normalise_transcript,

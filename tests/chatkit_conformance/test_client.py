@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from chatkit_proto.client import (
+from chatkit_conformance.client import (
     ChatKitClient,
     ChatKitHTTPError,
     ChatKitProtocolError,
@@ -25,7 +25,7 @@ from chatkit_proto.events import (
     ThreadItemUpdatedEvent,
 )
 from chatkit_proto.items import AssistantMessageItem
-from tests.conformance.fixed_app import build_app, serving
+from tests.chatkit_conformance.fixed_app import build_app, serving
 
 URL = "http://chatkit.test/chatkit"
 BODY = (

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from chatkit_proto.conformance import (
+from chatkit_conformance import (
     Deviations,
     load_deviations,
     load_request_script,
@@ -19,9 +19,9 @@ from chatkit_proto.conformance import (
     record_transcript,
     replay_transcripts,
 )
-from chatkit_proto.conformance.__main__ import main
-from chatkit_proto.conformance.deviations import Deviation
-from chatkit_proto.conformance.transcript import write_transcript
+from chatkit_conformance.__main__ import main
+from chatkit_conformance.deviations import Deviation
+from chatkit_conformance.transcript import write_transcript
 
 from .fixed_app import build_app, serving
 

@@ -25,12 +25,12 @@ from typing import Any, Literal, Self, TypeVar
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from .attachments import Attachment
-from .codec import dump_json
-from .events import ThreadStreamEvent
-from .items import ThreadItem
-from .requests import STREAMING_TYPES
-from .threads import Page, Thread
+from chatkit_proto.attachments import Attachment
+from chatkit_proto.codec import dump_json
+from chatkit_proto.events import ThreadStreamEvent
+from chatkit_proto.items import ThreadItem
+from chatkit_proto.requests import STREAMING_TYPES
+from chatkit_proto.threads import Page, Thread
 
 RequestLike = BaseModel | Mapping[str, Any]
 """A request model (`ThreadsCreateReq`, ...) or the equivalent JSON object."""

@@ -15,7 +15,7 @@ from chatkit_proto.dispatch import ChatKitServer, JSONResult
 from chatkit_proto.store.memory import MemoryStore
 from server import Config, create_app
 from tests.apps import ScriptedApp
-from web.ratelimit import RateLimiter, parse_rate
+from chatkit_web.ratelimit import RateLimiter, parse_rate
 
 SECRET = "test-secret-with-enough-length-for-hs256"
 LIST = json.dumps({"type": "threads.list", "params": {}})

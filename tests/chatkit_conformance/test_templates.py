@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chatkit_proto.conformance.templates import (
+from chatkit_conformance.templates import (
     TemplateError,
     capture,
     evaluate,

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from ..client import media_type
+from .client import media_type
 from .compare import ABSENT, Difference, differences, mismatches
 from .deviations import Deviation, DeviationError, Deviations, load_deviations
 from .launcher import ServerStartError, launched_server

@@ -10,12 +10,12 @@ from typing import Any
 
 import aiosqlite
 
-from ..attachments import Attachment
-from ..context import RequestContext
-from ..items import ThreadItem
-from ..threads import Page, ThreadMetadata
-from .base import NotFoundError, Order, Store
-from .rows import ATTACHMENT, ITEM, THREAD, attachment_json, item_json, thread_json
+from chatkit_proto.attachments import Attachment
+from chatkit_proto.context import RequestContext
+from chatkit_proto.items import ThreadItem
+from chatkit_proto.threads import Page, ThreadMetadata
+from chatkit_proto.store.base import NotFoundError, Order, Store
+from chatkit_proto.store.rows import ATTACHMENT, ITEM, THREAD, attachment_json, item_json, thread_json
 
 # Durability: WAL with synchronous=NORMAL. A commit is written to the WAL file (the kernel's
 # page cache) before the call returns, so an acknowledged write survives the process being
