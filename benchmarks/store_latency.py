@@ -22,8 +22,8 @@ from typing import Any
 from chatkit_proto.content import AssistantMessageContent
 from chatkit_proto.context import RequestContext
 from chatkit_proto.items import AssistantMessageItem
-from chatkit_stores.sqlite import UPSERT_THREAD_SQL, SQLiteStore, thread_row
 from chatkit_proto.threads import ThreadMetadata
+from chatkit_stores.sqlite import UPSERT_THREAD_SQL, SQLiteStore, thread_row
 
 SIZES = (1_000, 100_000)
 OTHER_USERS = 3

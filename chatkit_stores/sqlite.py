@@ -13,9 +13,16 @@ import aiosqlite
 from chatkit_proto.attachments import Attachment
 from chatkit_proto.context import RequestContext
 from chatkit_proto.items import ThreadItem
-from chatkit_proto.threads import Page, ThreadMetadata
 from chatkit_proto.store.base import NotFoundError, Order, Store
-from chatkit_proto.store.rows import ATTACHMENT, ITEM, THREAD, attachment_json, item_json, thread_json
+from chatkit_proto.store.rows import (
+    ATTACHMENT,
+    ITEM,
+    THREAD,
+    attachment_json,
+    item_json,
+    thread_json,
+)
+from chatkit_proto.threads import Page, ThreadMetadata
 
 # Durability: WAL with synchronous=NORMAL. A commit is written to the WAL file (the kernel's
 # page cache) before the call returns, so an acknowledged write survives the process being

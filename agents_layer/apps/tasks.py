@@ -30,8 +30,8 @@ from chatkit_proto.events import ThreadItemReplacedEvent
 from chatkit_proto.items import UserMessageItem, WidgetItem
 from chatkit_proto.responses import TranscriptionResult
 from chatkit_proto.store.base import Store
-from chatkit_stores.sqlite import SQLiteStore
 from chatkit_proto.widgets import Button, ListView, ListViewItem, Text
+from chatkit_stores.sqlite import SQLiteStore
 
 logger = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from starlette.testclient import TestClient
 from chatkit_proto.context import RequestContext
 from chatkit_proto.dispatch import ChatKitServer, JSONResult
 from chatkit_proto.store.memory import MemoryStore
+from chatkit_web.ratelimit import RateLimiter, parse_rate
 from server import Config, create_app
 from tests.apps import ScriptedApp
-from chatkit_web.ratelimit import RateLimiter, parse_rate
 
 SECRET = "test-secret-with-enough-length-for-hs256"
 LIST = json.dumps({"type": "threads.list", "params": {}})
