@@ -45,6 +45,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from agents_layer.json_files import read_json
+from chatkit_proto.errors import ConfigError
 
 __all__ = [
     "HttpServerConfig",
@@ -61,7 +62,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_TIMEOUT_SECONDS = 10.0
 
 
-class MCPConfigError(ValueError):
+class MCPConfigError(ConfigError):
     """The MCP config file could not be read or is invalid; the message names file and path."""
 
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
 from agents_layer.json_files import read_json
+from chatkit_proto.errors import ConfigError
 
 __all__ = [
     "ContainerFileCitation",
@@ -130,7 +131,7 @@ class ModelScript(_ScriptModel):
     turns: list[Turn]
 
 
-class ModelScriptError(ValueError):
+class ModelScriptError(ConfigError):
     """A model script could not be read or is invalid; the message names the file and entry."""
 
 

@@ -28,6 +28,7 @@ from openai import AsyncOpenAI
 
 from agents_layer.model_script import ModelScriptError, load_script
 from agents_layer.scripted_model import ScriptedModel
+from chatkit_proto.errors import ConfigError
 
 __all__ = [
     "DEFAULT_GEMINI_MODEL",
@@ -47,7 +48,7 @@ GEMINI_OPENAI_BASE_URL = "https://generativelanguage.googleapis.com/v1beta/opena
 PROVIDERS = ("openai", "gemini", "scripted", "offline")
 
 
-class ProviderConfigError(ValueError):
+class ProviderConfigError(ConfigError):
     """The environment does not describe a usable model provider."""
 
 

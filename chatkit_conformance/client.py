@@ -27,6 +27,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from chatkit_proto.attachments import Attachment
 from chatkit_proto.codec import dump_json
+from chatkit_proto.errors import ChatKitError
 from chatkit_proto.events import ThreadStreamEvent
 from chatkit_proto.items import ThreadItem
 from chatkit_proto.requests import STREAMING_TYPES
@@ -42,22 +43,25 @@ _END_OF_LINE = re.compile(r"\r\n|\r|\n")
 M = TypeVar("M", bound=BaseModel)
 
 
-class ChatKitError(Exception):
+class ClientError(ChatKitError):
     """Base of every error the client raises for an answer it cannot use."""
 
+    code = "client.unusable_answer"
+    status = 502
 
-class ChatKitHTTPError(ChatKitError):
+
+class ChatKitHTTPError(ClientError):
     """A 4xx/5xx answer; `message` is what the widget would show."""
 
     def __init__(self, status: int, message: str, code: str | None, body: Any) -> None:
         super().__init__(f"{status}: {message}")
         self.status = status
         self.message = message
-        self.code = code
+        self.code = code or f"http_{status}"
         self.body = body
 
 
-class ChatKitProtocolError(ChatKitError):
+class ChatKitProtocolError(ClientError):
     """An answer that breaks the protocol: wrong content type, bad JSON, a cut-off stream."""
 
 

@@ -21,6 +21,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from chatkit_proto.errors import ChatKitError
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -67,8 +69,10 @@ class _File(_Model):
     deviations: list[Deviation]
 
 
-class DeviationError(Exception):
+class DeviationError(ChatKitError):
     """A deviations file that cannot be read, or entries that do not fit the transcripts."""
+
+    code = "conformance.deviations"
 
 
 class Deviations:

@@ -17,13 +17,17 @@ from typing import Any
 
 import httpx
 
+from chatkit_proto.errors import ChatKitError
+
 STARTUP_TIMEOUT_SECONDS = 30.0
 _STOP_GRACE_SECONDS = 5.0
 _LOG_TAIL = 3000
 
 
-class ServerStartError(Exception):
+class ServerStartError(ChatKitError):
     """The server command exited, or did not answer `GET /healthz` in time."""
+
+    code = "conformance.server_start_failed"
 
 
 def free_port() -> int:

@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx
 
+from chatkit_proto.errors import ChatKitError
+
 from .launcher import launched_server
 from .templates import TemplateError
 from .transcript import Exchange, RequestScript, ScriptExchange, Transcript, load_request_script
@@ -30,8 +32,10 @@ _VERSIONED = (
 )
 
 
-class RecordError(Exception):
+class RecordError(ChatKitError):
     """An exchange that could not be performed, so the scenario cannot be recorded."""
+
+    code = "conformance.record_failed"
 
 
 def record_transcript(

@@ -8,12 +8,16 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from chatkit_proto.errors import ChatKitError
+
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}")
 _ABSENT = object()
 
 
-class TemplateError(Exception):
+class TemplateError(ChatKitError):
     """A placeholder without a value, or a capture path that leads nowhere."""
+
+    code = "conformance.template"
 
 
 def substitute(template: Any, variables: Mapping[str, Any]) -> Any:

@@ -8,6 +8,8 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from chatkit_proto.errors import ChatKitError
+
 M = TypeVar("M", bound=BaseModel)
 
 CapturePath = list[Any]
@@ -128,8 +130,10 @@ class RequestScript(_Model):
         )
 
 
-class TranscriptError(Exception):
+class TranscriptError(ChatKitError):
     """A transcript or request script that cannot be read."""
+
+    code = "conformance.transcript"
 
 
 def load_transcript(path: str | Path) -> Transcript:

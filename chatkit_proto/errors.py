@@ -1,4 +1,8 @@
-"""Errors: the JSON error body of DEVIATIONS D1-D15, and the exceptions that carry it."""
+"""Errors: one root, the JSON error body of DEVIATIONS D1-D15, and the exceptions that carry it.
+
+Every error of ours derives from `ChatKitError`, which carries a machine-readable `code`, a
+message a person understands, and the HTTP status it would answer with.
+"""
 
 from __future__ import annotations
 
@@ -42,7 +46,18 @@ class ErrorBody(ProtoModel):
     details: list[ErrorDetail] | None = None
 
 
-class ProtocolError(Exception):
+class ChatKitError(Exception):
+    """The root of every error this project raises."""
+
+    code: str = "internal"
+    status: int = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ProtocolError(ChatKitError):
     """A request that cannot be answered normally; becomes an error body before any SSE byte."""
 
     def __init__(
@@ -55,14 +70,9 @@ class ProtocolError(Exception):
     ) -> None:
         super().__init__(message)
         self.code: ErrorCode = code
-        self.message = message
+        self.status = STATUS_OF_CODE[code]
         self.details = details
         self.retry_after = retry_after
-
-    @property
-    def status(self) -> int:
-        """The HTTP status that goes with the code."""
-        return STATUS_OF_CODE[self.code]
 
     def body(self) -> ErrorBody:
         """The JSON body to answer with."""
@@ -90,7 +100,13 @@ class Conflict(ProtocolError):
         super().__init__("conflict", message)
 
 
-class StreamError(Exception):
+class ConfigError(ChatKitError, ValueError):
+    """A setting, script or configuration file the server cannot start with."""
+
+    code = "config.invalid"
+
+
+class StreamError(ChatKitError):
     """Raised by a responder mid-stream: becomes `{"type":"error","code":code}` (SPEC §11.2)."""
 
     def __init__(self, code: str = "stream.error", *, allow_retry: bool | None = None) -> None:
@@ -99,10 +115,11 @@ class StreamError(Exception):
         self.allow_retry = allow_retry if allow_retry is not None else code == "stream.error"
 
 
-class CustomStreamError(Exception):
+class CustomStreamError(ChatKitError):
     """Raised by a responder mid-stream: becomes an `error` event showing `message` as is."""
+
+    code = "stream.custom"
 
     def __init__(self, message: str, *, allow_retry: bool = False) -> None:
         super().__init__(message)
-        self.message = message
         self.allow_retry = allow_retry

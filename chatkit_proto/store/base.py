@@ -7,14 +7,18 @@ from typing import Literal
 
 from ..attachments import Attachment
 from ..context import RequestContext
+from ..errors import ChatKitError
 from ..items import ThreadItem
 from ..threads import Page, ThreadMetadata
 
 Order = Literal["asc", "desc"]
 
 
-class NotFoundError(LookupError):
+class NotFoundError(ChatKitError, LookupError):
     """The row does not exist for this user (whether or not it exists for another)."""
+
+    code = "not_found"
+    status = 404
 
     def __init__(self, kind: str, key: str) -> None:
         super().__init__(f"{kind} {key!r}")

@@ -147,7 +147,7 @@ async def test_5xx_without_a_json_body() -> None:
     assert (error.status, error.message, error.code, error.body) == (
         500,
         "Internal Server Error",
-        None,
+        "http_500",
         "Internal Server Error",
     )
 
