@@ -1,1 +1,7 @@
-"""HTTP-side pieces `server.py` is assembled from: authentication, rate limits, logs."""
+"""The HTTP side: a Starlette application over the protocol server, and its configuration."""
+
+from .config import Config, parse_config
+from .factory import create_app
+from .services import Services, build_services
+
+__all__ = ["Config", "Services", "build_services", "create_app", "parse_config"]

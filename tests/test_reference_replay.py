@@ -15,7 +15,7 @@ import pytest
 import uvicorn
 
 from chatkit_conformance.replay import replay, replay_transcripts
-from server import Config, create_app
+from chatkit_web import Config, create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = sorted((ROOT / "fixtures" / "reference").glob("*.json"))

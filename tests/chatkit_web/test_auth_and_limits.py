@@ -13,8 +13,8 @@ from starlette.testclient import TestClient
 from chatkit_proto.context import RequestContext
 from chatkit_proto.dispatch import ChatKitServer, JSONResult
 from chatkit_proto.store.memory import MemoryStore
+from chatkit_web import Config, create_app
 from chatkit_web.ratelimit import RateLimiter, parse_rate
-from server import Config, create_app
 from tests.apps import ScriptedApp
 
 SECRET = "test-secret-with-enough-length-for-hs256"

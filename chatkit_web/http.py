@@ -1,0 +1,59 @@
+"""Reading requests: the caller, the request context, and bodies within their limits."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from chatkit_proto.context import RequestContext
+from chatkit_proto.errors import ProtocolError
+
+from .services import Services
+
+
+def authenticate(request: Request, services: Services) -> str:
+    """The authenticated user, within their rate limit; raises `ProtocolError`."""
+    user_id = services.auth.identify(request.headers).user_id
+    if services.limiter is not None:
+        services.limiter.check(user_id)
+    return user_id
+
+
+def request_context(request: Request, user_id: str) -> RequestContext:
+    """The protocol's context for a request of `user_id`."""
+    return RequestContext(
+        user_id=user_id,
+        locale=request.headers.get("accept-language"),
+        base_url=base_url(request),
+    )
+
+
+def base_url(request: Request) -> str:
+    """The public root of this server as the client reached it (cheaper than `base_url`)."""
+    scope = request.scope
+    host = request.headers.get("host")
+    if host is None:
+        server = scope.get("server") or ("localhost", None)
+        host = server[0] if server[1] is None else f"{server[0]}:{server[1]}"
+    return f"{scope['scheme']}://{host}{scope.get('root_path', '')}".rstrip("/")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The whole body, refusing more than `limit` bytes as soon as that is known."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit():
+        if int(declared) > limit:
+            raise _too_large(limit)
+        # The server enforces the declared length, so the body can be read in one go.
+        return await request.body()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> ProtocolError:
+    return ProtocolError("payload_too_large", f"Request bodies are limited to {limit} bytes")

@@ -1,0 +1,53 @@
+"""Server-Sent Events responses for the protocol server's streams."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from sse_starlette.event import ServerSentEvent
+from sse_starlette.sse import EventSourceResponse
+from starlette.types import Message, Send
+
+from chatkit_proto.dispatch import StreamResult
+
+from .logs import log_request
+
+
+class EventStream(EventSourceResponse):
+    """sse-starlette's response (pings, disconnects, shutdown), minus one idle cost per frame."""
+
+    async def _send_with_timeout(self, send: Send, message: Message) -> None:
+        # Without a send timeout, the cancel scope sse-starlette opens around every send is
+        # a no-op that still costs microseconds per frame, the largest share of its overhead.
+        if self.send_timeout is None:
+            await send(message)
+        else:
+            await super()._send_with_timeout(send, message)
+
+
+class PingComment(ServerSentEvent):
+    """A bare `: ping` comment line (D10): no blank line follows, so nothing is dispatched."""
+
+    def encode(self) -> bytes:
+        """The comment line."""
+        return b": ping\n"
+
+
+def event_stream(result: StreamResult, started: float, ping_seconds: float) -> EventStream:
+    """The SSE response for a stream, logged when it ends."""
+    frames = _logged(result.frames, result.request_type, result.thread_id, started)
+    if not ping_seconds:
+        return EventStream(frames, sep="\n", ping=0)
+    return EventStream(frames, sep="\n", ping=ping_seconds, ping_message_factory=PingComment)
+
+
+async def _logged(
+    frames: AsyncIterator[bytes], request_type: str | None, thread_id: str | None, started: float
+) -> AsyncIterator[bytes]:
+    outcome = "cancelled"
+    try:
+        async for frame in frames:
+            yield frame
+        outcome = "completed"
+    finally:
+        log_request(request_type, thread_id, 200, started, outcome)
