@@ -1,7 +1,7 @@
 """The HTTP side: a Starlette application over the protocol server, and its configuration."""
 
-from .config import Config, parse_config
+from .config import Config, load_config
 from .factory import create_app
 from .services import Services, build_services
 
-__all__ = ["Config", "Services", "build_services", "create_app", "parse_config"]
+__all__ = ["Config", "Services", "build_services", "create_app", "load_config"]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import jwt
 
-from chatkit_proto.errors import ProtocolError
+from chatkit_proto.errors import ConfigError, ProtocolError
 
 UNAUTHORIZED = "Your session has expired or is not valid. Sign in again."
 
@@ -79,6 +79,6 @@ def authenticator_from_env(env: Mapping[str, str], default_user: str) -> Authent
     if mode == "jwt":
         secret = env.get("CHATKIT_JWT_SECRET")
         if not secret:
-            raise SystemExit("CHATKIT_AUTH=jwt needs CHATKIT_JWT_SECRET")
+            raise ConfigError("CHATKIT_AUTH=jwt needs CHATKIT_JWT_SECRET")
         return JWTBearer(secret, env.get("CHATKIT_JWT_AUDIENCE"), env.get("CHATKIT_JWT_ISSUER"))
-    raise SystemExit(f"CHATKIT_AUTH must be none or jwt, not {mode!r}")
+    raise ConfigError(f"CHATKIT_AUTH must be none or jwt, not {mode!r}")

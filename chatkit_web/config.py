@@ -1,99 +1,157 @@
-"""How to run the server: one configuration, read from flags and environment variables."""
+"""How to run the server: one configuration, from flags and environment variables alike.
+
+Each setting is a field of `Config` with a flag (`--field-name`) and an environment variable
+(its validation alias). pydantic-settings validates both the same way; a bad value is one line
+naming the flag, the variable and what is allowed.
+"""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, Literal
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from chatkit_proto.errors import ConfigError
+
+from .ratelimit import parse_rate
 
 MAX_REQUEST_BYTES = 1024 * 1024
 LOCAL_USER = "local"
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
-@dataclass(frozen=True, slots=True)
-class Config:
+def _setting(default: Any, env: str, help: str) -> Any:
+    """A field settable by its own name (flags, code) or by the environment variable `env`."""
+    return Field(default, validation_alias=AliasChoices(env), description=help)
+
+
+class Config(BaseSettings):
     """Every field has a flag and an environment variable."""
 
-    host: str = "127.0.0.1"
-    port: int = 8000
-    store: str | None = None
-    app: str = "tasks"
-    model_script: str | None = None
-    data_dir: str = "data"
-    mcp_config: str | None = None
-    log_level: str = "INFO"
-    log_format: str = "text"
-    ping_seconds: float = 15.0
-    max_request_bytes: int = MAX_REQUEST_BYTES
-    user_id: str = LOCAL_USER
-    stream_lease_seconds: float = 30.0
-    rate_limit: str = ""
-    cors_origins: tuple[str, ...] = ()
+    model_config = SettingsConfigDict(frozen=True, extra="forbid", validate_by_name=True)
+
+    host: str = _setting("127.0.0.1", "HOST", "address to listen on")
+    port: Annotated[int, Field(ge=0, le=65535)] = _setting(8000, "PORT", "TCP port")
+    store: str | None = _setting(
+        None,
+        "DATABASE_URL",
+        "memory, sqlite:///PATH or a file path (default: SQLite in the data dir)",
+    )
+    app: str = _setting("tasks", "CHATKIT_APP", "tasks, conformance, or module:attribute")
+    model_script: str | None = _setting(
+        None, "MODEL_SCRIPT", "play this model script instead of calling a model"
+    )
+    data_dir: str = _setting("data", "DATA_DIR", "where the database, attachments and key live")
+    mcp_config: str | None = _setting(None, "MCP_CONFIG", "MCP servers for the tasks app's agent")
+    log_level: LogLevel = _setting("INFO", "LOG_LEVEL", "DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    log_format: Literal["text", "json"] = _setting("text", "LOG_FORMAT", "text or json")
+    ping_seconds: Annotated[float, Field(ge=0)] = _setting(
+        15.0, "PING_SECONDS", "seconds between keep-alive comments on a silent stream; 0 disables"
+    )
+    max_request_bytes: Annotated[int, Field(gt=0)] = _setting(
+        MAX_REQUEST_BYTES, "MAX_REQUEST_BYTES", "largest request body accepted"
+    )
+    user_id: str = _setting(LOCAL_USER, "CHATKIT_LOCAL_USER", "the one user without auth")
+    stream_lease_seconds: Annotated[float, Field(gt=0)] = _setting(
+        30.0,
+        "STREAM_LEASE_SECONDS",
+        "how long a crashed process can keep a thread busy (D15); renewed while streaming",
+    )
+    rate_limit: str = _setting("", "RATE_LIMIT", "requests per user, e.g. 60/min; empty: none")
+    cors_origins: tuple[str, ...] = _setting(
+        (), "CORS_ORIGINS", "comma-separated origins allowed to call the API from a browser"
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Only what `load_config` hands over: building a `Config` in code never reads os.environ."""
+        return (init_settings,)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(origin.strip() for origin in value.split(",") if origin.strip())
+        return value
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _valid_rate(cls, value: str) -> str:
+        parse_rate(value)
+        return value
+
+    @field_validator("store")
+    @classmethod
+    def _valid_store(cls, value: str | None) -> str | None:
+        if value is None or value == "" or value == "memory":
+            return value or None
+        if value.startswith("memory"):
+            raise ValueError(f"the in-memory store is spelt 'memory', not {value!r}")
+        if "://" in value and not value.startswith("sqlite:///"):
+            raise ValueError("use memory, sqlite:///PATH or a file path")
+        return value
 
 
-def parse_config(argv: Sequence[str] | None, env: Mapping[str, str]) -> Config:
-    """Flags win over environment variables, which win over defaults."""
-    defaults = Config()
-    parser = argparse.ArgumentParser(description="Serve the ChatKit protocol.")
-    option: Callable[..., object] = parser.add_argument
-    option("--host", default=env.get("HOST", defaults.host))
-    option("--port", type=int, default=int(env.get("PORT", defaults.port)))
-    option(
-        "--store",
-        default=env.get("DATABASE_URL"),
-        help="memory, sqlite:///PATH or a file path (default: SQLite in the data dir)",
+def flag_of(name: str) -> str:
+    """The command-line flag of a field."""
+    return "--ping" if name == "ping_seconds" else "--" + name.replace("_", "-")
+
+
+def env_of(field: FieldInfo) -> str:
+    """The environment variable of a field."""
+    alias = field.validation_alias
+    assert isinstance(alias, AliasChoices)
+    return str(alias.choices[0])
+
+
+def load_config(argv: Sequence[str] | None, env: Mapping[str, str]) -> Config:
+    """Flags win over environment variables, which win over defaults; `ConfigError` if invalid."""
+    values: dict[str, object] = {}
+    for name, field in Config.model_fields.items():
+        if env_of(field) in env:
+            values[name] = env[env_of(field)]
+    values.update(vars(_parser().parse_args(argv)))
+    try:
+        return Config(**values)
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc)) from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description="Serve the ChatKit protocol.", argument_default=argparse.SUPPRESS
     )
-    option(
-        "--app",
-        default=env.get("CHATKIT_APP", defaults.app),
-        help="tasks, conformance, or module:attribute",
-    )
-    option(
-        "--model-script",
-        default=env.get("MODEL_SCRIPT"),
-        help="play this model script instead of calling a model",
-    )
-    option("--data-dir", default=env.get("DATA_DIR", defaults.data_dir))
-    option("--mcp-config", default=env.get("MCP_CONFIG"))
-    option("--log-level", default=env.get("LOG_LEVEL", defaults.log_level))
-    option("--log-format", choices=["text", "json"], default=env.get("LOG_FORMAT", "text"))
-    option(
-        "--ping",
-        type=float,
-        default=float(env.get("PING_SECONDS", defaults.ping_seconds)),
-        help="seconds between keep-alive comments on a silent stream; 0 disables",
-    )
-    option(
-        "--stream-lease-seconds",
-        type=float,
-        default=float(env.get("STREAM_LEASE_SECONDS", defaults.stream_lease_seconds)),
-        help="how long a crashed process can keep a thread busy (D15); renewed while streaming",
-    )
-    option(
-        "--rate-limit",
-        default=env.get("RATE_LIMIT", ""),
-        help="requests per user, e.g. 60/min (default: no limit)",
-    )
-    option(
-        "--cors-origins",
-        default=env.get("CORS_ORIGINS", ""),
-        help="comma-separated origins allowed to call the API from a browser",
-    )
-    args = parser.parse_args(argv)
-    return Config(
-        host=args.host,
-        port=args.port,
-        store=args.store,
-        app=args.app,
-        model_script=args.model_script,
-        data_dir=args.data_dir,
-        mcp_config=args.mcp_config,
-        log_level=args.log_level,
-        log_format=args.log_format,
-        ping_seconds=args.ping,
-        stream_lease_seconds=args.stream_lease_seconds,
-        rate_limit=args.rate_limit,
-        cors_origins=tuple(
-            origin.strip() for origin in args.cors_origins.split(",") if origin.strip()
-        ),
-    )
+    for name, field in Config.model_fields.items():
+        if name == "user_id":
+            continue
+        help_text = f"{field.description} (env {env_of(field)}; default {field.default!r})"
+        parser.add_argument(flag_of(name), dest=name, help=help_text)
+    return parser
+
+
+def _explain(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        name = str(error["loc"][0]) if error["loc"] else "?"
+        field = Config.model_fields.get(name)
+        where = f"{flag_of(name)} / {env_of(field)}" if field else name
+        value = error.get("input")
+        shown = f" (got {value!r})" if isinstance(value, str | int | float) else ""
+        lines.append(f"{where}: {error['msg'].removeprefix('Value error, ')}{shown}")
+    return "; ".join(lines)

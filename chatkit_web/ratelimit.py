@@ -55,5 +55,5 @@ def parse_rate(spec: str) -> RateLimiter | None:
     count, _, unit = spec.partition("/")
     seconds = {"s": 1, "sec": 1, "second": 1, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
     if unit not in seconds or not count.replace(".", "", 1).isdigit():
-        raise ValueError(f"rate limit must look like 60/min, not {spec!r}")
+        raise ValueError(f"a rate limit looks like 60/min (units s, min, hour), not {spec!r}")
     return RateLimiter(float(count), seconds[unit])

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from starlette.requests import Request
 
 from agents_layer.settings import AppSettings
 from chatkit_proto.app import ChatKitApp
 from chatkit_proto.dispatch import AttachmentService, ChatKitServer, ServerOptions
+from chatkit_proto.errors import ConfigError
 from chatkit_proto.store.base import Store
 from chatkit_proto.store.memory import MemoryStore
 from chatkit_stores.files import LocalFiles
@@ -96,23 +100,37 @@ def open_store(spec: str | None, data_dir: Path) -> Store:
         return SQLiteStore(Path(spec.removeprefix("sqlite:///")))
     if "://" in spec:
         scheme = spec.split("://", 1)[0]
-        raise SystemExit(f"unsupported store {scheme}://… (use memory, sqlite:///PATH or a path)")
+        raise ConfigError(f"unsupported store {scheme}://… (use memory, sqlite:///PATH or a path)")
     return SQLiteStore(Path(spec))
 
 
 def load_app(spec: str, settings: AppSettings) -> ChatKitApp:
     """Import `module:attribute` (or a built-in name) and build the app from it."""
-    target = BUILTIN_APPS.get(spec, spec)
-    module_name, _, attribute = target.partition(":")
-    if not attribute:
-        raise SystemExit(f"--app must be a built-in name or module:attribute, got {spec!r}")
-    factory = getattr(importlib.import_module(module_name), attribute)
+    factory = _import_factory(spec)
     try:
         app = factory if isinstance(factory, ChatKitApp) else factory(settings)
     except ValueError as exc:
         # Configuration mistakes (a bad model script, MCP config, provider settings) are
         # reported as one clear line, not a traceback.
-        raise SystemExit(f"cannot start {spec}: {exc}") from None
+        raise ConfigError(f"cannot start {spec}: {exc}") from None
     if not isinstance(app, ChatKitApp):
-        raise SystemExit(f"{spec} did not produce a ChatKitApp")
+        raise ConfigError(f"--app {spec} did not produce a ChatKitApp")
     return app
+
+
+def _import_factory(spec: str) -> Any:
+    target = BUILTIN_APPS.get(spec, spec)
+    module_name, _, attribute = target.partition(":")
+    if not attribute:
+        raise ConfigError(f"--app must be a built-in name or module:attribute, got {spec!r}")
+    # `--app myapp:create_app` names a module of the directory the server was started from.
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        raise ConfigError(f"--app {spec}: no module named {exc.name!r}") from None
+    try:
+        return getattr(module, attribute)
+    except AttributeError:
+        raise ConfigError(f"--app {spec}: {module_name} has no attribute {attribute!r}") from None
