@@ -127,11 +127,19 @@ def thread_record(thread: ThreadMetadata, ctx: RequestContext) -> tuple[str, str
     return (ctx.user_id, thread.id, thread.created_at, thread_json(thread).decode())
 
 
-def is_outage(error: BaseException) -> bool:
+def _is_outage(error: BaseException) -> bool:
     """Whether an exception means the database is unreachable rather than the call wrong."""
     # DataError and ClientConfigurationError are InterfaceErrors too, but also ValueErrors:
     # a bad argument or setting, which no retry will fix.
     return isinstance(error, _OUTAGES) and not isinstance(error, ValueError)
+
+
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """Pool release hook in place of asyncpg's reset query, saving a round trip per call.
+
+    asyncpg rolls back an open transaction before calling it; the store sets no session state
+    (no LISTEN, cursors, SET or session advisory locks), so there is nothing else to reset.
+    """
 
 
 def _outage(error: BaseException) -> StoreUnavailable:
@@ -198,9 +206,10 @@ class PostgresStore(Store):
                 min_size=self._min_size,
                 max_size=self._max_size,
                 server_settings=settings,
+                reset=_keep_session,
             )
         except Exception as error:
-            if is_outage(error):
+            if _is_outage(error):
                 raise _outage(error) from error
             raise
         try:
@@ -238,7 +247,7 @@ class PostgresStore(Store):
                             "INSERT INTO schema_migrations (version) VALUES ($1)", version
                         )
         except Exception as error:
-            if is_outage(error):
+            if _is_outage(error):
                 raise _outage(error) from error
             raise
 
@@ -250,7 +259,7 @@ class PostgresStore(Store):
         try:
             return await self._pool.fetch(sql, *args)
         except Exception as error:
-            if is_outage(error):
+            if _is_outage(error):
                 raise _outage(error) from error
             raise
 
