@@ -17,10 +17,12 @@ import asyncpg
 import orjson
 import pytest
 
+from chatkit_proto.dispatch import ChatKitServer, JSONResult
 from chatkit_proto.errors import StoreUnavailable
 from chatkit_proto.store.base import Store
 from chatkit_stores import PostgresStore
 from chatkit_stores.postgres import MIGRATIONS, _page_sql
+from tests.apps import ScriptedApp
 from tests.store_conformance import ALICE, BOB, StoreConformance, thread
 
 POSTGRES_URL = os.environ.get("CHATKIT_TEST_POSTGRES_URL", "")
@@ -218,38 +220,55 @@ async def test_writes_of_one_process_are_seen_by_the_other(
 # -- outages ------------------------------------------------------------------------------------
 
 
-async def wait_for_lock_wait(admin: asyncpg.Connection, application_name: str) -> None:
-    """Return once one of the tagged sessions is waiting for a lock."""
+async def terminate_in_flight(admin: asyncpg.Connection, application_name: str) -> None:
+    """Wait for a tagged session to block on a lock, then end every tagged session.
+
+    That is what a restart does to the store's pool, done to this test's sessions only.
+    """
     sql = (
         "SELECT count(*) FROM pg_stat_activity "
         "WHERE application_name = $1 AND wait_event_type = 'Lock'"
     )
     while not await admin.fetchval(sql, application_name):
         await asyncio.sleep(0.01)
+    await admin.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+        "AND application_name = $1",
+        application_name,
+    )
 
 
 async def test_restart_fails_the_call_in_flight_then_recovers(
     store: PostgresStore, admin: asyncpg.Connection, schema: str
 ) -> None:
     await store.save_thread(thread("thr_1"), ALICE)
-    lock = admin.transaction()
-    await lock.start()
-    await admin.execute("LOCK TABLE threads IN ACCESS EXCLUSIVE MODE")
-    in_flight = asyncio.ensure_future(store.load_threads(20, None, "desc", ALICE))
-    await asyncio.wait_for(wait_for_lock_wait(admin, schema), timeout=30)
-    # What a restart does to every session of the store's pool, and only to those.
-    await admin.execute(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-        "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-        "AND application_name = $1",
-        schema,
-    )
-    with pytest.raises(StoreUnavailable) as raised:
-        await in_flight
-    await lock.rollback()
+    async with admin.transaction():
+        await admin.execute("LOCK TABLE threads IN ACCESS EXCLUSIVE MODE")
+        in_flight = asyncio.ensure_future(store.load_threads(20, None, "desc", ALICE))
+        await asyncio.wait_for(terminate_in_flight(admin, schema), timeout=30)
+        with pytest.raises(StoreUnavailable) as raised:
+            await in_flight
     assert (raised.value.status, raised.value.code) == (503, "store.unavailable")
     page = await store.load_threads(20, None, "desc", ALICE)
     assert [t.id for t in page.data] == ["thr_1"]
+
+
+async def test_outage_answers_503_with_retry_after(
+    store: PostgresStore, admin: asyncpg.Connection, schema: str
+) -> None:
+    server = ChatKitServer(ScriptedApp(), store)
+    request = b'{"type":"threads.list","params":{}}'
+    async with admin.transaction():
+        await admin.execute("LOCK TABLE threads IN ACCESS EXCLUSIVE MODE")
+        in_flight = asyncio.ensure_future(server.process(request, ALICE))
+        await asyncio.wait_for(terminate_in_flight(admin, schema), timeout=30)
+        result = await in_flight
+    assert isinstance(result, JSONResult)
+    assert (result.status, result.headers) == (503, {"retry-after": "1"})
+    assert orjson.loads(result.body)["code"] == "store.unavailable"
+    recovered = await server.process(request, ALICE)
+    assert isinstance(recovered, JSONResult) and recovered.status == 200
 
 
 async def test_unreachable_database_is_unavailable_without_the_password() -> None:
