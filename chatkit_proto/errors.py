@@ -18,6 +18,7 @@ ErrorCode = Literal[
     "payload_too_large",
     "rate_limited",
     "internal",
+    "store.unavailable",
 ]
 
 STATUS_OF_CODE: dict[str, int] = {
@@ -28,6 +29,7 @@ STATUS_OF_CODE: dict[str, int] = {
     "payload_too_large": 413,
     "rate_limited": 429,
     "internal": 500,
+    "store.unavailable": 503,
 }
 
 
@@ -104,6 +106,17 @@ class ConfigError(ChatKitError, ValueError):
     """A setting, script or configuration file the server cannot start with."""
 
     code = "config.invalid"
+
+
+class StoreUnavailable(ProtocolError):
+    """The database cannot be reached just now: a 503 the client may retry (with Retry-After)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "store.unavailable",
+            "The server cannot reach its database right now. Try again in a moment.",
+            retry_after=1,
+        )
 
 
 class StreamError(ChatKitError):

@@ -1,6 +1,7 @@
-"""Durable stores of the ChatKit store contract, and attachment bytes on disk."""
+"""Durable stores of the ChatKit store contract (SQLite, PostgreSQL), and attachment bytes."""
 
 from .files import LocalFiles
+from .postgres import PostgresStore
 from .sqlite import SQLiteStore
 
-__all__ = ["LocalFiles", "SQLiteStore"]
+__all__ = ["LocalFiles", "PostgresStore", "SQLiteStore"]
