@@ -2,10 +2,10 @@
 
 Tools push ChatKit events (widgets, workflows, progress, client effects, structured input)
 through an `AgentContext`; `stream_agent_response` merges them with the model's events in the
-order they happened, so they reach the client while the tool is still running; the events of
+order they happened, so they reach the client while the tool is still running. The events of
 concurrent tool calls are not interleaved unless a tool suspends between two of its own (SPEC
-§16). Only `async`
-tools may call the helpers: sync tools run in worker threads and the queue is not thread-safe.
+§16). Only `async` tools may call the helpers: sync tools run in worker threads and the queue
+is not thread-safe.
 """
 
 from __future__ import annotations
