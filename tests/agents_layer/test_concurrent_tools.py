@@ -72,6 +72,16 @@ async def run(
     return seen
 
 
+def tool_outputs(scripted: ScriptedModel) -> list[Any]:
+    """What the tools returned, as the second model call received it."""
+    items: list[Any] = list(scripted.calls[1].input)
+    return [
+        i["output"]
+        for i in items
+        if isinstance(i, dict) and i.get("type") == "function_call_output"
+    ]
+
+
 def label(event: dict[str, Any]) -> str:
     """The event's kind, with the item type of item events."""
     if event["type"] == "thread.item.updated":
@@ -174,8 +184,7 @@ async def test_three_concurrent_calls_mixing_widgets_progress_and_effects() -> N
     events = await run(scripted, [report, draft, refresh])
     assert tool_events(events) == expect(DRAFT, "a") + expect(REFRESH, "b") + expect(REPORT, "c")
     # The SDK really ran them as one step: all three results reach the second model call.
-    outputs = [i for i in scripted.calls[1].input if i.get("type") == "function_call_output"]
-    assert [o["output"] for o in outputs] == ["a drafted", "b refreshed", "c reported"]
+    assert tool_outputs(scripted) == ["a drafted", "b refreshed", "c reported"]
 
 
 async def test_a_call_awaiting_real_io_lets_the_other_calls_in_between() -> None:
