@@ -3,8 +3,9 @@
 Props are declared under their wire (camelCase) names, so a model's attributes, its
 `model_fields_set` and its JSON all use the names SPEC writes. Every optional prop defaults
 to None and disappears on output (SPEC §2.7); unknown props and unknown component types are
-kept as they came. Value sets and helper shapes (ThemeColor, Spacing, Border, CardAction,
-...) live in `widget_values`. The unions dispatch with a Python callable while validating,
+kept as they came, but a ListViewItem is accepted only in `ListView.children`, as the client
+does. Value sets and helper shapes (ThemeColor, Spacing, Border, CardAction, ...) live in
+`widget_values`. The unions dispatch with a Python callable while validating,
 but are marked `SerializeAsAny`, so dumping a tree never calls back into Python.
 """
 
@@ -644,7 +645,8 @@ _MISPLACED_MESSAGE = "A ListViewItem is valid only in ListView.children"
 
 def _type_of(value: Any) -> str | None:
     if isinstance(value, DynamicComponent):
-        return _DYNAMIC  # already a pass-through component: keep it as one
+        # Already a pass-through component: keep it as one, unless it claims a place-bound type.
+        return value.type if value.type in PARENT_ONLY_TYPES else _DYNAMIC
     tag = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
     return tag if isinstance(tag, str) else None
 

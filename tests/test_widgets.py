@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, get_args, get_origin
 
 import pytest
 from pydantic import TypeAdapter, ValidationError
@@ -609,6 +609,27 @@ def test_list_view_item_instance_outside_a_list_view_is_rejected() -> None:
     with pytest.raises(ValidationError, match=r"valid only in ListView\.children"):
         w.Transition(children=item)  # type: ignore[arg-type]
     assert w.ListView(children=[item]).children == [item]
+    with pytest.raises(ValidationError, match=r"valid only in ListView\.children"):
+        w.Card(children=[w.DynamicComponent(type="ListViewItem", children=[])])
+
+
+def _choices(alias: Any) -> list[Any]:
+    """The tagged members of a widget union, under its SerializeAsAny and Discriminator."""
+    while get_origin(alias) is Annotated:
+        alias = get_args(alias)[0]
+    return list(get_args(alias))
+
+
+@pytest.mark.parametrize("alias", [w.WidgetRoot, w.WidgetComponent, w.BasicChild])
+def test_every_union_member_is_tagged_with_its_type(alias: Any) -> None:
+    choices = _choices(alias)
+    assert len(choices) >= len(w.ROOT_TYPES)
+    for choice in choices:
+        cls, tag = get_args(choice)
+        expected = (
+            "DynamicComponent" if cls is w.DynamicComponent else cls.model_fields["type"].default
+        )
+        assert tag.tag == expected
 
 
 def test_root_and_component_sets() -> None:
