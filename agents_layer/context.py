@@ -2,8 +2,10 @@
 
 Tools push ChatKit events (widgets, workflows, progress, client effects, structured input)
 through an `AgentContext`; `stream_agent_response` merges them with the model's events in the
-order they happened, so they reach the client while the tool is still running. Only `async`
-tools may call the helpers: sync tools run in worker threads and the queue is not thread-safe.
+order they happened, so they reach the client while the tool is still running. The events of
+concurrent tool calls are not interleaved unless a tool suspends between two of its own (SPEC
+§16). Only `async` tools may call the helpers: sync tools run in worker threads and the queue
+is not thread-safe.
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ class AgentContext:
         self._events: asyncio.Queue[Any] = asyncio.Queue()
         self._announced = False
         self._produced: dict[str, None] = {}
+        # The task whose current burst of events needs no further yield (see `_settle`).
+        self._settled: asyncio.Task[Any] | None = None
 
     @property
     def thread(self) -> ThreadMetadata:
@@ -86,9 +90,7 @@ class AgentContext:
 
     async def stream(self, event: StreamEvent) -> None:
         """Send an event to the client; an item other than the open workflow closes it first."""
-        # Let the adapter take every model event the run produced before this call, so that
-        # the event lands after them (the adapter's pump was woken before we were).
-        await asyncio.sleep(0)
+        await self._settle()
         if isinstance(event, ThreadItemAddedEvent | ThreadItemDoneEvent):
             item = event.item
             active = self.workflow_item
@@ -221,10 +223,34 @@ class AgentContext:
         """Close the open workflow (if any), by default with how long it took as its summary."""
         if self.workflow_item is None:
             return
-        await asyncio.sleep(0)  # keep the ordering promise of `stream`
+        await self._settle()
         if summary is not None:
             self.workflow_item.workflow.summary = summary
         self._close_workflow(expanded)
+
+    # -- ordering (SPEC §16) -------------------------------------------------------------------
+
+    async def _settle(self) -> None:
+        """Let the adapter map the model events produced before this burst of tool events.
+
+        The first event a task sends after it last suspended yields once, which is enough: the
+        adapter's pump was woken by those model events before this task resumed. The task's
+        next events, sent before it suspends again, yield no more, so concurrent tool calls
+        do not take turns event by event and each call's events stay together (the
+        reference's stream never suspends at all). The mark is cleared by a callback that
+        runs as soon as the loop turns, i.e. whenever this task suspends for any reason.
+        """
+        task = asyncio.current_task()
+        if task is not None and task is self._settled:
+            return
+        await asyncio.sleep(0)
+        if task is not None:
+            self._settled = task
+            asyncio.get_running_loop().call_soon(self._unsettle, task)
+
+    def _unsettle(self, task: asyncio.Task[Any]) -> None:
+        if self._settled is task:
+            self._settled = None
 
     # -- used by the adapter -----------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from .requests import ChatKitReq
 from .responses import SyncCustomActionResponse, TranscriptionResult
 from .threads import Page, Thread
 from .updates import ThreadItemUpdate
-from .widgets import COMPONENT_TYPES, WidgetComponent, WidgetRoot
+from .widgets import COMPONENT_TYPES, PARENT_ONLY_TYPES, WidgetComponent, WidgetRoot
 
 __all__ = ["DIALECT", "build_schema", "main", "render"]
 
@@ -116,7 +116,8 @@ def _admit_dynamic_components(defs: dict[str, Any]) -> None:
     """Make the widget unions say what their Python dispatcher does.
 
     A component whose `type` is a modelled component type validates only as that class;
-    any other `type` (root names included) is a pass-through DynamicComponent. A `Basic`
+    a ListViewItem only in `ListView.children` (PARENT_ONLY_TYPES); any other `type` (root
+    names included) is a pass-through DynamicComponent. A `Basic`
     child may be a root *or* a pass-through component, so unions holding DynamicComponent
     use `anyOf` rather than `oneOf`.
     """
@@ -125,7 +126,7 @@ def _admit_dynamic_components(defs: dict[str, Any]) -> None:
         dynamic["properties"]["type"] = {
             "title": "Type",
             "type": "string",
-            "not": {"enum": sorted(COMPONENT_TYPES)},
+            "not": {"enum": sorted(COMPONENT_TYPES | PARENT_ONLY_TYPES)},
         }
 
     def walk(node: Any) -> None:

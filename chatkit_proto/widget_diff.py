@@ -8,7 +8,6 @@ from .updates import ThreadItemUpdate, WidgetRootUpdated, WidgetStreamingTextVal
 from .widgets import WidgetRoot
 
 _STREAMING_TEXT_TYPES = frozenset({"Text", "Markdown"})
-_IDENTITY_PROPS = ("type", "id", "key")
 
 
 def diff_widgets(before: WidgetRoot, after: WidgetRoot) -> list[ThreadItemUpdate]:
@@ -58,27 +57,39 @@ def _is_streaming_text(node: dict[str, Any]) -> bool:
 
 
 def _components_differ(b: dict[str, Any], a: dict[str, Any]) -> bool:
-    """Step 1: whether anything but an append to a streaming text value changed."""
-    if any(b.get(prop) != a.get(prop) for prop in _IDENTITY_PROPS):
+    """Step 1: whether anything but an append to a streaming text value changed.
+
+    `type`, `id` and `key` are compared like every other prop, and a prop set on one side
+    only differs (nulls are never in the wire form). Only `children` hold components to
+    recurse into: any other value, even a dict shaped like one, is compared as a whole.
+    """
+    if b.keys() != a.keys():
         return True
     appendable = _is_streaming_text(b) and _is_streaming_text(a)
-    for prop in b.keys() | a.keys():
-        if prop in _IDENTITY_PROPS:
-            continue
-        old, new = b.get(prop), a.get(prop)
-        if prop == "value" and appendable and new.startswith(old):
-            continue
-        if _values_differ(old, new):
+    for prop, old in b.items():
+        new = a[prop]
+        if prop == "children":
+            if _children_differ(old, new):
+                return True
+        elif prop == "value" and appendable:
+            if not new.startswith(old):
+                return True
+        elif old != new:
             return True
     return False
 
 
-def _values_differ(old: Any, new: Any) -> bool:
+def _children_differ(old: Any, new: Any) -> bool:
+    """A `children` list compared child by child, or a single child (Transition)."""
     if isinstance(old, list) and isinstance(new, list):
-        return len(old) != len(new) or any(map(_values_differ, old, new))
+        return len(old) != len(new) or any(map(_child_differs, old, new))
+    return _child_differs(old, new)
+
+
+def _child_differs(old: Any, new: Any) -> bool:
     if isinstance(old, dict) and isinstance(new, dict):
         return _components_differ(old, new)
-    return old != new
+    return bool(old != new)
 
 
 def _streaming_texts(node: dict[str, Any]) -> list[dict[str, Any]]:

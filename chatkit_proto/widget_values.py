@@ -61,23 +61,12 @@ GutterSize: TypeAlias = Literal["2xs", "xs", "sm", "md", "lg", "xl"]
 BorderStyle: TypeAlias = Literal[
     "solid", "dashed", "dotted", "double", "groove", "ridge", "inset", "outset"
 ]
+TableCellAlign: TypeAlias = Literal["start", "center", "end"]
+TableColSize: TypeAlias = Literal["xs", "sm", "md", "lg", "xl"]
 CurveType: TypeAlias = Literal[
     "basis", "basisClosed", "basisOpen", "bumpX", "bumpY", "bump", "linear", "linearClosed",
     "natural", "monotoneX", "monotoneY", "monotone", "step", "stepBefore", "stepAfter",
 ]  # fmt: skip
-
-# --- Color tokens (documentation: color props also take any CSS string) ----------------
-
-TextColorToken: TypeAlias = Literal[
-    "prose", "primary", "emphasis", "secondary", "tertiary", "success", "warning", "danger"
-]
-BackgroundColorToken: TypeAlias = Literal[
-    "surface", "surface-secondary", "surface-tertiary", "surface-elevated",
-    "surface-elevated-secondary",
-]  # fmt: skip
-BorderColorToken: TypeAlias = Literal["default", "subtle", "strong"]
-ChartColorToken: TypeAlias = Literal["blue", "purple", "orange", "green", "red", "yellow", "pink"]
-
 
 # --- Helper shapes (SPEC §13.2 "Helper shapes") -----------------------------------------
 

@@ -3,15 +3,16 @@
 Props are declared under their wire (camelCase) names, so a model's attributes, its
 `model_fields_set` and its JSON all use the names SPEC writes. Every optional prop defaults
 to None and disappears on output (SPEC §2.7); unknown props and unknown component types are
-kept as they came. Value sets and helper shapes (ThemeColor, Spacing, Border, CardAction,
-...) live in `widget_values`. The unions dispatch with a Python callable while validating,
+kept as they came, but a ListViewItem is accepted only in `ListView.children`, as the client
+does. Value sets and helper shapes (ThemeColor, Spacing, Border, CardAction, ...) live in
+`widget_values`. The unions dispatch with a Python callable while validating,
 but are marked `SerializeAsAny`, so dumping a tree never calls back into Python.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal, TypeAlias, Union
+from typing import Annotated, Any, Literal, TypeAlias, get_args
 
 from pydantic import ConfigDict, Discriminator, Field, SerializeAsAny, Tag
 
@@ -52,7 +53,10 @@ from .widget_values import (
     RadioOption,
     RadiusValue,
     SelectOption,
+    Spacing,
     SpacingValue,
+    TableCellAlign,
+    TableColSize,
     TextAlign,
     TextSize,
     Theme,
@@ -61,12 +65,13 @@ from .widget_values import (
 )
 
 __all__ = [
-    "COMPONENT_TYPES", "ROOT_TYPES",
+    "COMPONENT_TYPES", "PARENT_ONLY_TYPES", "ROOT_TYPES",
     "AreaSeries", "Badge", "BarSeries", "Basic", "BasicChild", "Box", "BoxBase", "Button",
     "Caption", "Card", "Chart", "ChartSeries", "Checkbox", "Col", "DatePicker", "Divider",
     "DynamicComponent", "Form", "Icon", "Image", "Input", "Label", "LineSeries", "ListView",
-    "ListViewItem", "Markdown", "RadioGroup", "Row", "Select", "Spacer", "Text", "Textarea",
-    "Title", "Transition", "WidgetComponent", "WidgetComponentBase", "WidgetRoot", "XAxisConfig",
+    "ListViewItem", "Markdown", "RadioGroup", "Row", "Select", "Spacer", "Table", "TableCell",
+    "TableRow", "Text", "Textarea", "Title", "Transition", "WidgetComponent",
+    "WidgetComponentBase", "WidgetRoot", "XAxisConfig",
 ]  # fmt: skip
 
 
@@ -302,6 +307,38 @@ class Transition(WidgetComponentBase):
 
     type: Literal["Transition"] = "Transition"
     children: WidgetComponent | None = None
+
+
+# --- Table (client type only: SPEC §13.2) -------------------------------------------------
+
+
+class TableCell(WidgetComponentBase):
+    """One cell of a table row, holding components."""
+
+    type: Literal["Table.Cell"] = "Table.Cell"
+    children: list[WidgetComponent] | None = None
+    width: Length | None = None
+    padding: Spacing | None = None
+    colSpan: int | None = None
+    rowSpan: int | None = None
+    align: TableCellAlign | None = None
+    vAlign: TableCellAlign | None = None
+    colSize: TableColSize | None = None
+
+
+class TableRow(WidgetComponentBase):
+    """One row of a table; `header` marks a heading row."""
+
+    type: Literal["Table.Row"] = "Table.Row"
+    children: list[TableCell] | None = None
+    header: bool | None = None
+
+
+class Table(WidgetComponentBase):
+    """A table of rows of cells."""
+
+    type: Literal["Table"] = "Table"
+    children: list[TableRow] | None = None
 
 
 # --- Media -------------------------------------------------------------------------------
@@ -541,15 +578,55 @@ class Chart(WidgetComponentBase):
 
 
 # --- Dispatching unions ------------------------------------------------------------------
+#
+# Written out member by member so a type checker sees every widget field's real type. Each
+# member is tagged with its `type`; the discriminator functions below pick the tag, which
+# is how an unknown `type` can still validate (as a pass-through DynamicComponent).
 
-_ROOT_CLASSES: tuple[type[WidgetComponentBase], ...] = (Card, ListView, Basic)
-_COMPONENT_CLASSES: tuple[type[WidgetComponentBase], ...] = (
-    Text, Markdown, Title, Caption, Badge, Label,
-    Box, Row, Col, Form, Divider, Spacer, ListViewItem, Transition,
-    Icon, Image,
-    Button, Select, DatePicker, Checkbox, Input, Textarea, RadioGroup,
-    Chart,
-)  # fmt: skip
+_DYNAMIC = "DynamicComponent"  # the tag of the pass-through choice (also names it in errors)
+
+_RootChoice: TypeAlias = (
+    Annotated[Card, Tag("Card")]
+    | Annotated[ListView, Tag("ListView")]
+    | Annotated[Basic, Tag("Basic")]
+)
+_ComponentChoice: TypeAlias = (
+    Annotated[Text, Tag("Text")]
+    | Annotated[Markdown, Tag("Markdown")]
+    | Annotated[Title, Tag("Title")]
+    | Annotated[Caption, Tag("Caption")]
+    | Annotated[Badge, Tag("Badge")]
+    | Annotated[Label, Tag("Label")]
+    | Annotated[Box, Tag("Box")]
+    | Annotated[Row, Tag("Row")]
+    | Annotated[Col, Tag("Col")]
+    | Annotated[Form, Tag("Form")]
+    | Annotated[Divider, Tag("Divider")]
+    | Annotated[Spacer, Tag("Spacer")]
+    | Annotated[Transition, Tag("Transition")]
+    | Annotated[Table, Tag("Table")]
+    | Annotated[TableRow, Tag("Table.Row")]
+    | Annotated[TableCell, Tag("Table.Cell")]
+    | Annotated[Icon, Tag("Icon")]
+    | Annotated[Image, Tag("Image")]
+    | Annotated[Button, Tag("Button")]
+    | Annotated[Select, Tag("Select")]
+    | Annotated[DatePicker, Tag("DatePicker")]
+    | Annotated[Checkbox, Tag("Checkbox")]
+    | Annotated[Input, Tag("Input")]
+    | Annotated[Textarea, Tag("Textarea")]
+    | Annotated[RadioGroup, Tag("RadioGroup")]
+    | Annotated[Chart, Tag("Chart")]
+)
+_DynamicChoice: TypeAlias = Annotated[DynamicComponent, Tag(_DYNAMIC)]
+
+
+def _classes(choices: Any) -> tuple[type[WidgetComponentBase], ...]:
+    return tuple(get_args(choice)[0] for choice in get_args(choices))
+
+
+_ROOT_CLASSES = _classes(_RootChoice)
+_COMPONENT_CLASSES = _classes(_ComponentChoice)
 
 ROOT_TYPES: frozenset[str] = frozenset(c.model_fields["type"].default for c in _ROOT_CLASSES)
 """The `type` names a widget tree may have at its top."""
@@ -559,19 +636,26 @@ COMPONENT_TYPES: frozenset[str] = frozenset(
 )
 """The component `type` names modelled here; any other type becomes a DynamicComponent."""
 
-_DYNAMIC = "DynamicComponent"  # the tag of the pass-through choice (also names it in errors)
+PARENT_ONLY_TYPES: frozenset[str] = frozenset({"ListViewItem"})
+"""Types valid only as the child of one parent (a ListViewItem only in `ListView.children`),
+so neither a component nor a pass-through anywhere else."""
+
+_MISPLACED_MESSAGE = "A ListViewItem is valid only in ListView.children"
 
 
 def _type_of(value: Any) -> str | None:
     if isinstance(value, DynamicComponent):
-        return _DYNAMIC  # already a pass-through component: keep it as one
+        # Already a pass-through component: keep it as one, unless it claims a place-bound type.
+        return value.type if value.type in PARENT_ONLY_TYPES else _DYNAMIC
     tag = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
     return tag if isinstance(tag, str) else None
 
 
-def _component_tag(value: Any) -> str:
+def _component_tag(value: Any) -> str | None:
     tag = _type_of(value)
-    return tag if tag in COMPONENT_TYPES else _DYNAMIC
+    if tag in COMPONENT_TYPES:
+        return tag
+    return None if tag in PARENT_ONLY_TYPES else _DYNAMIC
 
 
 def _root_tag(value: Any) -> str | None:
@@ -579,34 +663,29 @@ def _root_tag(value: Any) -> str | None:
     return tag if tag in ROOT_TYPES else None
 
 
-def _basic_child_tag(value: Any) -> str:
+def _basic_child_tag(value: Any) -> str | None:
     tag = _type_of(value)
-    return tag if tag in ROOT_TYPES or tag in COMPONENT_TYPES else _DYNAMIC
-
-
-def _tagged(classes: tuple[type[WidgetComponentBase], ...]) -> list[Any]:
-    return [Annotated[c, Tag(c.model_fields["type"].default)] for c in classes]
-
-
-def _union(*choices: Any) -> Any:
-    return Union[choices]  # noqa: UP007 - the members are only known at runtime
+    return tag if tag in ROOT_TYPES else _component_tag(value)
 
 
 # SerializeAsAny: every node is dumped by its own model's (Rust) serializer, so the Python
 # discriminator functions run only while validating.
-_DYNAMIC_CHOICE = Annotated[DynamicComponent, Tag(_DYNAMIC)]
-
 WidgetComponent: TypeAlias = SerializeAsAny[
     Annotated[
-        _union(*_tagged(_COMPONENT_CLASSES), _DYNAMIC_CHOICE),
-        Discriminator(_component_tag),
+        _ComponentChoice | _DynamicChoice,
+        Discriminator(
+            _component_tag,
+            custom_error_type="misplaced_widget_component",
+            custom_error_message=_MISPLACED_MESSAGE,
+        ),
     ]
 ]
-"""Any component: a known type validates as its class, any other type as DynamicComponent."""
+"""Any component: a known type validates as its class, any other type as DynamicComponent
+(but a ListViewItem is rejected: it belongs in `ListView.children` only)."""
 
 WidgetRoot: TypeAlias = SerializeAsAny[
     Annotated[
-        _union(*_tagged(_ROOT_CLASSES)),
+        _RootChoice,
         Discriminator(
             _root_tag,
             custom_error_type="invalid_widget_root",
@@ -618,12 +697,23 @@ WidgetRoot: TypeAlias = SerializeAsAny[
 
 BasicChild: TypeAlias = SerializeAsAny[
     Annotated[
-        _union(*_tagged(_ROOT_CLASSES + _COMPONENT_CLASSES), _DYNAMIC_CHOICE),
-        Discriminator(_basic_child_tag),
+        _RootChoice | _ComponentChoice | _DynamicChoice,
+        Discriminator(
+            _basic_child_tag,
+            custom_error_type="misplaced_widget_component",
+            custom_error_message=_MISPLACED_MESSAGE,
+        ),
     ]
 ]
 """A child of `Basic`: a root or a component (unknown types as DynamicComponent)."""
 
-for _model in (DynamicComponent, BoxBase, *_ROOT_CLASSES, *_COMPONENT_CLASSES):
+_MODELS: tuple[type[WidgetComponentBase], ...] = (
+    DynamicComponent,
+    BoxBase,
+    ListViewItem,
+    *_ROOT_CLASSES,
+    *_COMPONENT_CLASSES,
+)
+for _model in _MODELS:
     _model.model_rebuild()
 del _model

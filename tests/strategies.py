@@ -428,7 +428,8 @@ _colors = st.one_of(
     _color_tokens, st.fixed_dictionaries({"dark": _color_tokens, "light": _color_tokens})
 )
 _sides = ("top", "right", "bottom", "left", "x", "y")
-_spacing = st.one_of(_lengths, st.fixed_dictionaries({}, optional=dict.fromkeys(_sides, _lengths)))
+_spacing_object = st.fixed_dictionaries({}, optional=dict.fromkeys(_sides, _lengths))
+_spacing = st.one_of(_lengths, _spacing_object)
 _border = st.fixed_dictionaries(
     {"size": _numbers},
     optional={"color": _colors, "style": st.sampled_from(["solid", "dashed", "dotted"])},
@@ -470,8 +471,8 @@ _card_action = st.fixed_dictionaries({"label": texts(huge=False), "action": acti
 UNKNOWN_PROP_NAMES: tuple[str, ...] = ("dataTestId", "xExperimental", "ariaHidden", "zIndex")
 """Props no modelled component declares; they must pass through untouched."""
 
-UNKNOWN_COMPONENT_TYPES: tuple[str, ...] = ("Table", "Table.Row", "Carousel", "Video")
-"""Component types not modelled here (client-only or from a newer SDK)."""
+UNKNOWN_COMPONENT_TYPES: tuple[str, ...] = ("Carousel", "Carousel.Slide", "Video", "Gauge")
+"""Component types not modelled here (from a newer SDK or client)."""
 
 # Null unknown props are dropped on output like every null prop (SPEC §2.7), so the drawn ones
 # are non-null at their top level; nulls nested inside them are free-form and kept.
@@ -697,8 +698,35 @@ def _box_props(children: SearchStrategy[Any]) -> dict[str, SearchStrategy[Any]]:
     }
 
 
+_cell_align = st.sampled_from(["start", "center", "end"])
+
+
+def _table_cells(children: SearchStrategy[Any]) -> SearchStrategy[dict[str, Any]]:
+    return _component(
+        "Table.Cell",
+        children=st.lists(children, max_size=3),
+        width=_lengths,
+        padding=_spacing_object,
+        colSpan=small_ints,
+        rowSpan=small_ints,
+        align=_cell_align,
+        vAlign=_cell_align,
+        colSize=st.sampled_from(["xs", "sm", "md", "lg", "xl"]),
+    )
+
+
+def _table_rows(children: SearchStrategy[Any]) -> SearchStrategy[dict[str, Any]]:
+    return _component(
+        "Table.Row", children=st.lists(_table_cells(children), max_size=2), header=st.booleans()
+    )
+
+
 def _containers(children: SearchStrategy[Any]) -> SearchStrategy[dict[str, Any]]:
     return st.one_of(
+        # The client's component union has rows and cells too, not only whole tables.
+        _component("Table", children=st.lists(_table_rows(children), max_size=2)),
+        _table_rows(children),
+        _table_cells(children),
         _component("Box", direction=st.sampled_from(["row", "col"]), **_box_props(children)),
         _component("Row", **_box_props(children)),
         _component("Col", **_box_props(children)),
@@ -721,7 +749,8 @@ def _containers(children: SearchStrategy[Any]) -> SearchStrategy[dict[str, Any]]
 component_dicts: SearchStrategy[dict[str, Any]] = st.recursive(
     _leaf_components, _containers, max_leaves=6
 )
-"""Widget components as JSON: every modelled type, unknown props, unknown types, nesting."""
+"""Widget components as JSON: every modelled type, unknown props, unknown types, nesting
+(never a ListViewItem: that is valid only in `ListView.children`)."""
 
 list_view_item_dicts = _component(
     "ListViewItem",

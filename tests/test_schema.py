@@ -11,11 +11,13 @@ from typing import Any, get_args
 
 import pytest
 from hypothesis import given
+from pydantic import TypeAdapter, ValidationError
 
 from chatkit_proto import schema as schema_module
 from chatkit_proto.codec import dump_json, encode_body
 from chatkit_proto.events import ThreadStreamEvent
 from chatkit_proto.requests import NonStreamingReq, StreamingReq
+from chatkit_proto.widgets import WidgetRoot
 from tests import strategies as S
 from tests.test_reference_fixtures import FIXTURE_NAMES, RESPONSE_MODELS, exchanges
 
@@ -214,3 +216,46 @@ def test_encoded_events_validate(event: Any) -> None:
 @given(request=S.requests)
 def test_encoded_requests_validate(request: Any) -> None:
     assert_valid("ChatKitReq", json.loads(encode_body(request)))
+
+
+# --- Widgets: the schema says what the widget unions accept -------------------------------
+
+
+@needs_jsonschema
+@pytest.mark.parametrize(
+    ("widget", "valid"),
+    [
+        ({"type": "ListView", "children": [{"type": "ListViewItem", "children": []}]}, True),
+        ({"type": "Card", "children": [{"type": "ListViewItem", "children": []}]}, False),
+        ({"type": "Basic", "children": [{"type": "ListViewItem", "children": []}]}, False),
+        ({"type": "Card", "children": [{"type": "Gauge", "level": 3}]}, True),
+        (
+            {
+                "type": "Card",
+                "children": [
+                    {
+                        "type": "Table",
+                        "children": [
+                            {
+                                "type": "Table.Row",
+                                "header": True,
+                                "children": [{"type": "Table.Cell", "colSpan": 2}],
+                            }
+                        ],
+                    }
+                ],
+            },
+            True,
+        ),
+        ({"type": "Card", "children": [{"type": "Table", "children": [{"type": "Gauge"}]}]}, False),
+        ({"type": "Card", "children": [{"type": "Table.Cell", "vAlign": "stretch"}]}, False),
+    ],
+)
+def test_widget_placement_matches_the_models(widget: dict[str, Any], valid: bool) -> None:
+    assert validator("WidgetRoot").is_valid(widget) is valid
+    try:
+        TypeAdapter(WidgetRoot).validate_python(widget)
+    except ValidationError:
+        assert not valid
+    else:
+        assert valid

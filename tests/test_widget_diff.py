@@ -63,6 +63,9 @@ def test_append_to_text_without_id_gives_an_empty_diff() -> None:
         pytest.param(card(w.Text(id="t", value="a"), w.Divider()), card(w.Text(id="t", value="a")), id="child removed"),
         pytest.param(card(w.Text(id="t", value="a")), card(w.Text(id="u", value="a")), id="id changed"),
         pytest.param(card(w.Text(key="k1", value="a")), card(w.Text(key="k2", value="a")), id="key changed"),
+        pytest.param(card(w.Text(value="a")), card(w.Text(key="k", value="a")), id="key set"),
+        pytest.param(card(w.Text(id="t", key="k1", value="a")), card(w.Text(id="t", key="k2", value="ab")), id="key changed with an append"),
+        pytest.param(w.ListView(children=[w.ListViewItem(key="r1", children=[])]), w.ListView(children=[w.ListViewItem(key="r2", children=[])]), id="row key changed"),
         pytest.param(card(w.Text(id="t", value="a")), card(w.Markdown(id="t", value="a")), id="type changed"),
         pytest.param(card(w.Text(id="t", value="a")), card(w.Text(id="t", value="a", italic=True)), id="style prop set"),
         pytest.param(card(w.Text(id="t", value="a"), size="sm"), card(w.Text(id="t", value="a"), size="lg"), id="root prop changed"),
@@ -80,7 +83,40 @@ def test_append_to_text_without_id_gives_an_empty_diff() -> None:
         ),
     ],
 )  # fmt: skip
-def test_any_other_change_replaces_the_whole_root(before: w.Card, after: w.Card) -> None:
+def test_any_other_change_replaces_the_whole_root(
+    before: w.WidgetRoot, after: w.WidgetRoot
+) -> None:
+    assert diff_widgets(before, after) == [WidgetRootUpdated(widget=after)]
+
+
+def streaming_text(value: str) -> dict[str, str]:
+    """A plain JSON value that happens to look like a streaming text component."""
+    return {"type": "Text", "value": value}
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        pytest.param(
+            card(w.Button(onClickAction=ActionConfig(type="a", payload=streaming_text("a")))),
+            card(w.Button(onClickAction=ActionConfig(type="a", payload=streaming_text("ab")))),
+            id="action payload",
+        ),
+        pytest.param(
+            card(w.DynamicComponent(type="Gauge", meta={"key": streaming_text("a")})),
+            card(w.DynamicComponent(type="Gauge", meta={"key": streaming_text("ab")})),
+            id="pass-through prop",
+        ),
+        pytest.param(
+            card(w.Chart(data=[streaming_text("1")], series=[], xAxis="type")),
+            card(w.Chart(data=[streaming_text("12")], series=[], xAxis="type")),
+            id="chart row",
+        ),
+    ],
+)
+def test_only_children_are_compared_as_components(before: w.Card, after: w.Card) -> None:
+    # The reference recurses into component values only; a dict elsewhere is one value, so
+    # an "append" inside it is a change like any other.
     assert diff_widgets(before, after) == [WidgetRootUpdated(widget=after)]
 
 

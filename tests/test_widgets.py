@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, get_args, get_origin
 
 import pytest
 from pydantic import TypeAdapter, ValidationError
@@ -106,8 +106,10 @@ def test_reference_widget_parses_into_typed_components() -> None:
 
 
 def test_type_defaults_to_the_class_name() -> None:
-    for cls in (w.Card, w.ListView, w.Basic, *[getattr(w, t) for t in w.COMPONENT_TYPES]):
-        assert cls.model_fields["type"].default == cls.__name__
+    names = w.ROOT_TYPES | w.COMPONENT_TYPES | w.PARENT_ONLY_TYPES
+    for name in names:
+        cls = getattr(w, name.replace(".", ""))  # `Table.Row` is the class TableRow
+        assert cls.model_fields["type"].default == name
     assert w.Text(value="x").type == "Text"
     assert w.Divider().type == "Divider"
 
@@ -370,20 +372,13 @@ def test_unknown_component_types_survive_a_round_trip() -> None:
         "type": "Card",
         "children": [
             {
-                "type": "Table",
-                "key": "tbl",
+                "type": "Carousel",
+                "key": "car",
                 "children": [
                     {
-                        "type": "Table.Row",
-                        "header": True,
-                        "children": [
-                            {
-                                "type": "Table.Cell",
-                                "colSpan": 2,
-                                "vAlign": "center",
-                                "children": [{"type": "Text", "value": "cell", "id": "c"}],
-                            },
-                        ],
+                        "type": "Carousel.Slide",
+                        "caption": True,
+                        "children": [{"type": "Text", "value": "slide", "id": "s"}],
                     }
                 ],
             },
@@ -393,13 +388,85 @@ def test_unknown_component_types_survive_a_round_trip() -> None:
     }
     assert round_trip(data) == data
     card = ROOT.validate_python(data)
-    table = card.children[0]
-    assert isinstance(table, w.DynamicComponent) and table.type == "Table" and table.key == "tbl"
-    row = table.children[0]
-    assert isinstance(row, w.DynamicComponent) and row.model_extra == {"header": True}
+    carousel = card.children[0]
+    assert isinstance(carousel, w.DynamicComponent) and carousel.key == "car"
+    slide = carousel.children[0]
+    assert isinstance(slide, w.DynamicComponent) and slide.model_extra == {"caption": True}
     # Known components nested under unknown ones are still typed (e.g. for text streaming).
-    assert isinstance(row.children[0].children[0], w.Text)
+    assert isinstance(slide.children[0], w.Text)
     assert card.children[1].children == "not components"
+
+
+# --- Table (the client's types, SPEC §13.2) -------------------------------------------------
+
+TABLE = {
+    "type": "Table",
+    "key": "tbl",
+    "children": [
+        {
+            "type": "Table.Row",
+            "header": True,
+            "children": [
+                {
+                    "type": "Table.Cell",
+                    "colSpan": 2,
+                    "rowSpan": 1,
+                    "width": "50%",
+                    "padding": {"x": 4, "top": "1rem"},
+                    "align": "end",
+                    "vAlign": "center",
+                    "colSize": "xl",
+                    "children": [{"type": "Text", "value": "cell", "id": "c"}],
+                },
+            ],
+        },
+        {"type": "Table.Row", "children": [{"type": "Table.Cell"}]},
+        {"type": "Table.Row"},
+    ],
+}
+
+
+def test_table_rows_and_cells_are_typed() -> None:
+    data = {"type": "Card", "children": [TABLE]}
+    assert round_trip(data) == data
+    table = ROOT.validate_python(data).children[0]
+    assert isinstance(table, w.Table) and table.children is not None
+    header = table.children[0]
+    assert isinstance(header, w.TableRow) and header.header is True
+    cell = header.children[0] if header.children else None
+    assert isinstance(cell, w.TableCell)
+    assert (cell.colSpan, cell.vAlign, cell.colSize) == (2, "center", "xl")
+    assert isinstance(cell.padding, wv.Spacing) and cell.padding.x == 4
+    assert cell.children is not None and isinstance(cell.children[0], w.Text)
+
+
+@pytest.mark.parametrize(
+    ("where", "child"),
+    [
+        ("Table", {"type": "Text", "value": "not a row"}),
+        ("Table", {"type": "Table.Cell"}),
+        ("Table.Row", {"type": "Table.Row"}),
+        ("Table.Row", {"type": "Mystery"}),
+    ],
+)
+def test_table_children_are_rows_and_row_children_cells(where: str, child: Any) -> None:
+    with pytest.raises(ValidationError):
+        COMPONENT.validate_python({"type": where, "children": [child]})
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        {"padding": 4},  # the client takes a Spacing object only
+        {"align": "baseline"},
+        {"vAlign": "stretch"},
+        {"colSize": "2xl"},
+        {"colSpan": 1.5},
+    ],
+)
+def test_table_cell_props_follow_the_client_types(cell: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError):
+        COMPONENT.validate_python({"type": "Table.Cell", **cell})
 
 
 def test_dynamic_component_built_in_python_stays_dynamic() -> None:
@@ -432,6 +499,7 @@ def test_known_types_are_validated_strictly() -> None:
         {"type": "Text", "value": "x"},
         {"type": "Table", "children": []},
         {"type": "ListViewItem", "children": []},
+        {"type": "Mystery"},
         {"children": []},
         {"type": None},
         {"type": ["Card"], "children": []},
@@ -487,11 +555,12 @@ def test_basic_holds_components_and_roots() -> None:
             },
             {"type": "Caption", "value": "c", "size": "lg"},
             {"type": "Table.Cell"},
+            {"type": "Mystery"},
         ],
     }
     assert round_trip(data) == data
     basic = ROOT.validate_python(data)
-    assert [type(c) for c in basic.children] == [w.Card, w.Caption, w.DynamicComponent]
+    assert [type(c) for c in basic.children] == [w.Card, w.Caption, w.TableCell, w.DynamicComponent]
 
 
 def test_transition_holds_a_single_child() -> None:
@@ -504,10 +573,76 @@ def test_transition_holds_a_single_child() -> None:
     assert isinstance(transition, w.Transition) and isinstance(transition.children, w.Text)
 
 
+# --- ListViewItem only in ListView.children (SPEC §13.2) ------------------------------------
+
+ITEM = {"type": "ListViewItem", "children": [{"type": "Text", "value": "row"}]}
+
+
+def _placed(item: Any) -> list[Any]:
+    """A root holding `item` in every other place a component can go."""
+    return [
+        {"type": "Card", "children": [item]},
+        {"type": "Basic", "children": [item]},
+        {"type": "Card", "children": [{"type": "Transition", "children": item}]},
+        *(
+            {"type": "Card", "children": [{"type": kind, "children": [item]}]}
+            for kind in ("Box", "Row", "Col", "Form", "Table.Cell")
+        ),
+        {"type": "ListView", "children": [{"type": "ListViewItem", "children": [item]}]},
+        {"type": "Basic", "children": [{"type": "Card", "children": [item]}]},
+    ]
+
+
+@pytest.mark.parametrize("data", _placed(ITEM))
+def test_list_view_item_outside_a_list_view_is_rejected(data: Any) -> None:
+    with pytest.raises(ValidationError) as info:
+        ROOT.validate_python(data)
+    (error,) = info.value.errors()
+    assert error["type"] == "misplaced_widget_component"
+    assert error["msg"] == "A ListViewItem is valid only in ListView.children"
+
+
+def test_list_view_item_instance_outside_a_list_view_is_rejected() -> None:
+    item = w.ListViewItem(children=[w.Text(value="row")])
+    with pytest.raises(ValidationError, match=r"valid only in ListView\.children"):
+        w.Card(children=[item])  # type: ignore[list-item]
+    with pytest.raises(ValidationError, match=r"valid only in ListView\.children"):
+        w.Transition(children=item)  # type: ignore[arg-type]
+    assert w.ListView(children=[item]).children == [item]
+    with pytest.raises(ValidationError, match=r"valid only in ListView\.children"):
+        w.Card(children=[w.DynamicComponent(type="ListViewItem", children=[])])
+
+
+def _choices(alias: Any) -> list[Any]:
+    """The tagged members of a widget union, under its SerializeAsAny and Discriminator."""
+    while get_origin(alias) is Annotated:
+        alias = get_args(alias)[0]
+    return list(get_args(alias))
+
+
+@pytest.mark.parametrize("alias", [w.WidgetRoot, w.WidgetComponent, w.BasicChild])
+def test_every_union_member_is_tagged_with_its_type(alias: Any) -> None:
+    choices = _choices(alias)
+    assert len(choices) >= len(w.ROOT_TYPES)
+    for choice in choices:
+        cls, tag = get_args(choice)
+        expected = (
+            "DynamicComponent" if cls is w.DynamicComponent else cls.model_fields["type"].default
+        )
+        assert tag.tag == expected
+
+
 def test_root_and_component_sets() -> None:
     assert {"Card", "ListView", "Basic"} == w.ROOT_TYPES
-    assert len(w.COMPONENT_TYPES) == 24
-    assert "Chart" in w.COMPONENT_TYPES and "Table" not in w.COMPONENT_TYPES
+    # SPEC §13.2's table, less ListViewItem (PARENT_ONLY_TYPES): the client's component
+    # union plus Chart (SDK only).
+    assert {
+        "Text", "Markdown", "Title", "Caption", "Badge", "Box", "Row", "Col", "Form",
+        "Divider", "Icon", "Image", "Button", "Spacer", "Select", "DatePicker", "Checkbox",
+        "Input", "Textarea", "Label", "RadioGroup", "Transition", "Chart",
+        "Table", "Table.Row", "Table.Cell",
+    } == w.COMPONENT_TYPES  # fmt: skip
+    assert {"ListViewItem"} == w.PARENT_ONLY_TYPES
 
 
 # --- Schema and serializer shape ---------------------------------------------------------

@@ -104,6 +104,13 @@ def _set_done(row: ListViewItem, done: bool) -> None:
         button.label = "Undo" if done else "Done"
 
 
+def _task_id(action: Action) -> str | None:
+    """The `task_id` a task action's payload names, if it names one."""
+    payload = action.payload
+    task_id = payload.get("task_id") if isinstance(payload, dict) else None
+    return task_id if isinstance(task_id, str) else None
+
+
 def _is_done(row: ListViewItem) -> bool:
     text = row.children[0]
     return isinstance(text, Text) and bool(text.lineThrough)
@@ -132,19 +139,30 @@ async def get_location(ctx: RunContextWrapper[AgentContext], precision: str) -> 
     )
 
 
+def note_frames(text: str) -> list[Card]:
+    """The states `draft_note` streams: empty and streaming, then one more word per state.
+
+    Words are split on every single space with empty words kept, as the reference app does,
+    so even an empty text has one (empty) word and its last state is no longer streaming.
+    """
+    words = text.split(" ")
+    frames = [Card(children=[Markdown(id="note_body", value="", streaming=True)])]
+    for count in range(1, len(words) + 1):
+        body = Markdown(id="note_body", value=" ".join(words[:count]), streaming=count < len(words))
+        frames.append(Card(children=[body]))
+    return frames
+
+
+async def _played(frames: list[Card]) -> AsyncIterator[Card]:
+    for frame in frames:
+        yield frame
+
+
 @function_tool
-async def draft_note(ctx: RunContextWrapper[AgentContext], text: str) -> None:
+async def draft_note(ctx: RunContextWrapper[AgentContext], text: str) -> str:
     """Stream a note into a card, one word at a time."""
-
-    async def frames() -> AsyncIterator[Card]:
-        words = text.split()
-        yield Card(children=[Markdown(id="note_body", value="", streaming=True)])
-        for count in range(1, len(words) + 1):
-            last = count == len(words)
-            body = Markdown(id="note_body", value=" ".join(words[:count]), streaming=not last)
-            yield Card(children=[body])
-
-    await ctx.context.stream_widget(frames())
+    await ctx.context.stream_widget(_played(note_frames(text)), copy_text=text)
+    return "Note drafted"
 
 
 @function_tool
@@ -167,10 +185,12 @@ async def ask_priority(ctx: RunContextWrapper[AgentContext]) -> None:
         [
             MultipleChoiceInput(
                 id="priority",
-                question="Which priority?",
+                question="What priority should I use?",
                 options=[ChoiceOption(value="Low"), ChoiceOption(value="High")],
             ),
-            FreeformInput(id="notes", question="Any notes?"),
+            FreeformInput(
+                id="notes", question="Any extra context?", description="Optional details."
+            ),
         ]
     )
 
@@ -286,9 +306,7 @@ class ConformanceApp(ChatKitApp):
         self, turn: Turn, action: Action, sender: WidgetItem | None
     ) -> AsyncIterator[StreamEvent]:
         """`task.complete` and `task.highlight` on the task list; anything else fails."""
-        task_id = (
-            (action.payload or {}).get("task_id") if isinstance(action.payload, dict) else None
-        )
+        task_id = _task_id(action)
         row = _row(sender.widget, task_id) if sender and task_id else None
         if action.type == "task.complete" and sender and row:
             _set_done(row, True)
@@ -317,8 +335,8 @@ class ConformanceApp(ChatKitApp):
         self, turn: Turn, action: Action, sender: WidgetItem | None
     ) -> SyncCustomActionResponse:
         """`task.toggle` answers with the widget, that row toggled; nothing is persisted."""
-        payload = action.payload if isinstance(action.payload, dict) else {}
-        row = _row(sender.widget, payload.get("task_id")) if sender else None
+        task_id = _task_id(action)
+        row = _row(sender.widget, task_id) if sender and task_id else None
         if action.type != "task.toggle" or sender is None or row is None:
             return SyncCustomActionResponse()
         _set_done(row, not _is_done(row))

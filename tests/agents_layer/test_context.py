@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -14,7 +15,7 @@ from chatkit_proto._base import utc_now
 from chatkit_proto.app import Turn
 from chatkit_proto.codec import encode_event
 from chatkit_proto.context import RequestContext
-from chatkit_proto.events import ThreadItemAddedEvent, ThreadItemDoneEvent
+from chatkit_proto.events import ProgressUpdateEvent, ThreadItemAddedEvent, ThreadItemDoneEvent
 from chatkit_proto.items import ClientToolCallItem, WorkflowItem
 from chatkit_proto.store.memory import MemoryStore
 from chatkit_proto.structured_input import FreeformInput
@@ -246,3 +247,53 @@ async def test_progress_effect_structured_input_and_hidden_context(context: Agen
     ]
     assert hidden["item"]["type"] == "hidden_context_item"
     assert hidden["item"]["content"] == {"done": ["t1"]}
+
+
+# --- Ordering (SPEC §16): one yield per burst of events, not one per event -----------------
+
+
+async def test_each_burst_lands_after_the_model_events_produced_before_it(
+    context: AgentContext,
+) -> None:
+    # A stand-in for the adapter's pump: it maps what the run produced onto the same queue.
+    produced: asyncio.Queue[str] = asyncio.Queue()
+
+    async def pump() -> None:
+        while True:
+            context._emit(ProgressUpdateEvent(text=await produced.get()))
+
+    mapper = asyncio.create_task(pump())
+    await asyncio.sleep(0)  # the pump now waits for the run
+    produced.put_nowait("model 1")  # produced, not mapped yet
+    await context.progress("tool 1")
+    await context.progress("tool 2")
+    await asyncio.sleep(0)  # the tool suspends; its next event starts a new burst
+    produced.put_nowait("model 2")
+    await context.progress("tool 3")
+    mapper.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await mapper
+    assert [e["text"] for e in sent(context)] == [
+        "model 1",
+        "tool 1",
+        "tool 2",
+        "model 2",
+        "tool 3",
+    ]
+
+
+async def test_concurrent_senders_interleave_only_where_one_suspends(
+    context: AgentContext,
+) -> None:
+    async def first() -> None:
+        await context.progress("a1")
+        await asyncio.sleep(0)  # suspends: the other sender's burst goes in between
+        await context.progress("a2")
+        await context.progress("a3")
+
+    async def second() -> None:
+        for text in ("b1", "b2", "b3"):
+            await context.progress(text)
+
+    await asyncio.gather(first(), second())
+    assert [e["text"] for e in sent(context)] == ["a1", "b1", "b2", "b3", "a2", "a3"]
