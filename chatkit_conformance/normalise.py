@@ -147,7 +147,10 @@ def normalise_transcript(document: dict[str, Any]) -> dict[str, Any]:
         for exchange in document.get("exchanges", [])
         if isinstance(exchange, dict)
     ]
-    return normalise(document, template_literals(t for t in templates if t is not None))
+    normalised: dict[str, Any] = normalise(
+        document, template_literals(t for t in templates if t is not None)
+    )
+    return normalised
 
 
 def _without_duration(workflow: dict[str, Any]) -> dict[str, Any]:

@@ -196,8 +196,9 @@ def _thread_of(request: Any, events: Sequence[Any]) -> str | None:
     for event in events:
         if isinstance(event, dict) and event.get("type") == "thread.created":
             thread = event.get("thread")
-            if isinstance(thread, dict) and isinstance(thread.get("id"), str):
-                return thread["id"]
+            thread_id = thread.get("id") if isinstance(thread, dict) else None
+            if isinstance(thread_id, str):
+                return thread_id
     params = request.get("params") if isinstance(request, dict) else None
     thread_id = params.get("thread_id") if isinstance(params, dict) else None
     return thread_id if isinstance(thread_id, str) else None
@@ -238,4 +239,6 @@ def _item_ids(response: httpx.Response) -> set[str]:
         data = response.json()["items"]["data"]
     except (ValueError, KeyError, TypeError):
         return set()
-    return {item.get("id") for item in data if isinstance(item, dict)}
+    return {
+        item["id"] for item in data if isinstance(item, dict) and isinstance(item.get("id"), str)
+    }

@@ -83,7 +83,7 @@ _METADATA_SERIALIZER = ThreadMetadata.__pydantic_serializer__
 
 def wire_thread_plain(thread: ThreadMetadata) -> dict[str, Any]:
     """The JSON value of `to_wire_thread(thread)`, built without a `Thread` (4x cheaper)."""
-    plain = _METADATA_SERIALIZER.to_python(thread, mode="json", exclude_none=True)
+    plain: dict[str, Any] = _METADATA_SERIALIZER.to_python(thread, mode="json", exclude_none=True)
     plain["metadata"] = {}
     plain["items"] = {"data": [], "has_more": False}
     return plain

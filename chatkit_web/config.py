@@ -128,7 +128,7 @@ def load_config(argv: Sequence[str] | None, env: Mapping[str, str]) -> Config:
             values[name] = env[env_of(field)]
     values.update(vars(_parser().parse_args(argv)))
     try:
-        return Config(**values)
+        return Config.model_validate(values)
     except ValidationError as exc:
         raise ConfigError(_explain(exc)) from None
 
