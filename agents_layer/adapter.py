@@ -4,6 +4,10 @@ One pump task reads the Runner's event stream and maps each event into ChatKit e
 away, onto the run's single queue (`AgentContext`), where tools put their own events too. The
 response generator only forwards that queue. Mapping in the pump keeps every state change
 (open workflow, ids) in the order things happened, however far the client lags behind.
+
+Every item id is minted here (D12): a model's item ids are unique at best per response (a
+Chat Completions model says `__fake_id__` for all of them, a replayed or scripted model repeats
+them in every process), while a thread keeps its items across processes and restarts.
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ from agents import (
     OutputGuardrailTripwireTriggered,
     RunResultStreaming,
 )
-from agents.models.fake_id import FAKE_RESPONSES_ID
 
 from chatkit_proto._base import utc_now
 from chatkit_proto.app import StreamEvent
@@ -51,6 +54,7 @@ from chatkit_proto.updates import (
 from chatkit_proto.workflows import ThoughtTask, Workflow
 
 from .context import AgentContext
+from .provider_errors import provider_error
 
 logger = logging.getLogger("agents_layer.adapter")
 
@@ -128,6 +132,10 @@ async def stream_agent_response(
                     for item_id in list(context._produced):
                         yield ThreadItemRemovedEvent(item_id=item_id)
                     _discard(queue)
+                failure = provider_error(event.error)
+                if failure is not None:
+                    # from None: the provider's text may echo credentials.
+                    raise failure from None
                 raise event.error
             yield event
         # Tool events queued after the run ended still belong to this response.
@@ -193,11 +201,6 @@ def _field(obj: Any, name: str) -> Any:
     return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
 
 
-def _is_model_id(item_id: str | None) -> bool:
-    """Whether a model item id can serve as a ChatKit id (D12: never `__fake_id__`)."""
-    return bool(item_id) and item_id != FAKE_RESPONSES_ID
-
-
 class _RunMapper:
     """Per-run state of the mapping of Agents SDK events to ChatKit events."""
 
@@ -207,8 +210,8 @@ class _RunMapper:
         self.converter = converter
         self.emit = context._emit
         self.put = context._events.put_nowait
-        # ChatKit ids minted for items whose model id is missing or `__fake_id__`, keyed by
-        # (model id, output index); a new output item with the same key replaces the entry.
+        # Our id of each model output item, keyed by (model id, output index): the model id
+        # alone repeats (`__fake_id__`); a new output item with the same key replaces the entry.
         self.minted: dict[tuple[str, int], str] = {}
         self.call_id: str | None = None
         self.call_item_id: str | None = None
@@ -282,15 +285,13 @@ class _RunMapper:
     # -- ids ---------------------------------------------------------------------------------
 
     def _new_id(self, model_id: str | None, output_index: int, kind: ItemKind) -> str:
-        if _is_model_id(model_id):
-            return model_id  # type: ignore[return-value]
+        """Mint our id for a new model output item."""
         item_id = self.turn.new_item_id(kind)
         self.minted[(model_id or "", output_index)] = item_id
         return item_id
 
     def _id_of(self, model_id: str | None, output_index: int) -> str:
-        if _is_model_id(model_id):
-            return model_id  # type: ignore[return-value]
+        """Our id of a model output item (minted now if its start was never seen)."""
         item_id = self.minted.get((model_id or "", output_index))
         return item_id if item_id is not None else self._new_id(model_id, output_index, "message")
 
@@ -300,9 +301,10 @@ class _RunMapper:
     # -- assistant messages ------------------------------------------------------------------
 
     def _text_delta(self, data: Any) -> None:
-        item_id = data.item_id
-        if not item_id or item_id == FAKE_RESPONSES_ID:  # _is_model_id, inlined: hot path
-            item_id = self._id_of(item_id, data.output_index)
+        # The hot path: one lookup, _id_of only for a message whose start was never seen.
+        item_id = self.minted.get((data.item_id, data.output_index))
+        if item_id is None:
+            item_id = self._id_of(data.item_id, data.output_index)
         self.put(TextDelta(item_id, data.content_index, data.delta))
 
     def _content(self, parts: Iterable[Any]) -> list[AssistantMessageContent]:
@@ -439,8 +441,7 @@ class _RunMapper:
     def _tool_called(self, raw: Any) -> None:
         if _field(raw, "type") != "function_call":
             return
-        model_id = _field(raw, "id")
-        item_id = model_id if _is_model_id(model_id) else self.turn.new_item_id("tool_call")
+        item_id = self.turn.new_item_id("tool_call")
         self.call_id = _field(raw, "call_id")
         self.call_item_id = item_id
         self.context._produced[item_id] = None

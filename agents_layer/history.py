@@ -5,6 +5,11 @@ client tool calls as a function call plus its output, and everything else the us
 (widgets, tasks, structured input, images) or the app noted (hidden context) as user messages
 that say what they are. Subclass `HistoryConverter` to change how a piece is rendered, e.g.
 to send an attachment's bytes instead of a reference to it.
+
+Every item is one both model APIs accept: the Responses API, and Chat Completions through
+the Agents SDK's converter. That is why an earlier answer goes back as plain text content:
+the reference's `output_text` parts without an item id make the converter raise `Unknown
+content`, and a made-up item id would name a response item the provider never stored.
 """
 
 from __future__ import annotations
@@ -114,17 +119,15 @@ class HistoryConverter:
     # -- everything else ---------------------------------------------------------------------
 
     def assistant_message(self, item: AssistantMessageItem) -> list[TResponseInputItem]:
-        """The assistant's text; citations are not sent back."""
-        return [
-            {
-                "type": "message",
-                "role": "assistant",
-                "content": [
-                    {"type": "output_text", "text": part.text, "annotations": [], "logprobs": None}
-                    for part in item.content
-                ],
-            }  # type: ignore[list-item]
-        ]
+        """The assistant's text, parts joined by newlines; citations are not sent back.
+
+        A message without text (an answer cancelled before its first word) is left out:
+        Chat Completions providers reject an empty assistant turn.
+        """
+        text = "\n".join(part.text for part in item.content if part.text)
+        if not text:
+            return []
+        return [{"type": "message", "role": "assistant", "content": text}]
 
     def client_tool_call(self, item: ClientToolCallItem) -> list[TResponseInputItem]:
         """A completed call and its output; a pending call is not shown to the model."""

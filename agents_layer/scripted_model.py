@@ -3,7 +3,9 @@
 Every model call plays the next script turn as the same `openai.types.responses` event objects,
 in the same order, as a hosted Responses API stream, so the Runner, the tools and the ChatKit
 adapter downstream all run for real. Model-produced ids are deterministic per turn and output
-index (`msg_t{turn}_{index}`, `fc_t…`, `call_t…`, `rs_t…`), as in the reference transcripts.
+index after a tag (`msg_{tag}_t{turn}_{index}`, `fc_…`, `call_…`, `rs_…`). A `ScriptedModel`
+draws its tag at random, so a restarted server's model does not repeat the ids of the last
+one; the empty tag gives the reference transcripts' ids (`msg_t0_0`).
 
 The same turn can also be rendered as Responses SSE frames or Chat Completions chunks, for
 loopback replay servers that drive the real OpenAI client (and with it the SDK's Chat
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import secrets
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -99,10 +102,15 @@ class ModelCall:
     system_instructions: str | None
 
 
+def _stem(id_tag: str, turn: int) -> str:
+    """What a turn's model ids share after their kind, e.g. `3fa2_t4`."""
+    return f"{id_tag}_t{turn}" if id_tag else f"t{turn}"
+
+
 def _message_events(
-    item: ScriptMessage, turn: int, index: int, seq: _Seq
+    item: ScriptMessage, stem: str, index: int, seq: _Seq
 ) -> Iterator[ResponseStreamEvent]:
-    item_id = f"msg_t{turn}_{index}"
+    item_id = f"msg_{stem}_{index}"
     text = item.full_text
     yield ResponseOutputItemAddedEvent(
         item=ResponseOutputMessage(
@@ -179,9 +187,9 @@ def _message_events(
 
 
 def _reasoning_events(
-    item: ScriptReasoning, turn: int, index: int, seq: _Seq
+    item: ScriptReasoning, stem: str, index: int, seq: _Seq
 ) -> Iterator[ResponseStreamEvent]:
-    item_id = f"rs_t{turn}_{index}"
+    item_id = f"rs_{stem}_{index}"
     yield ResponseOutputItemAddedEvent(
         item=ResponseReasoningItem(id=item_id, summary=[], type="reasoning"),
         output_index=index,
@@ -235,10 +243,10 @@ def _reasoning_events(
 
 
 def _function_call_events(
-    item: ScriptFunctionCall, turn: int, index: int, seq: _Seq
+    item: ScriptFunctionCall, stem: str, index: int, seq: _Seq
 ) -> Iterator[ResponseStreamEvent]:
-    item_id = f"fc_t{turn}_{index}"
-    call_id = f"call_t{turn}_{index}"
+    item_id = f"fc_{stem}_{index}"
+    call_id = f"call_{stem}_{index}"
     arguments = item.arguments_json
     yield ResponseOutputItemAddedEvent(
         item=ResponseFunctionToolCall(
@@ -282,7 +290,7 @@ def _function_call_events(
 
 
 def _response(
-    turn: int, model: str, output: list[TResponseOutputItem], *, completed: bool
+    stem: str, model: str, output: list[TResponseOutputItem], *, completed: bool
 ) -> Response:
     extra: dict[str, Any] = {}
     if completed:
@@ -294,7 +302,7 @@ def _response(
             total_tokens=0,
         )
     return Response(
-        id=f"resp_t{turn}",
+        id=f"resp_{stem}",
         created_at=0.0,
         model=model,
         object="response",
@@ -308,11 +316,12 @@ def _response(
 
 
 def iter_turn_events(
-    turn: Turn, turn_index: int, *, model: str = SCRIPTED_MODEL_NAME
+    turn: Turn, turn_index: int, *, model: str = SCRIPTED_MODEL_NAME, id_tag: str = ""
 ) -> Iterator[ResponseStreamEvent]:
     """Yield one script turn as Responses stream events, in API order, building each on demand."""
     seq = itertools.count()
-    started = _response(turn_index, model, [], completed=False)
+    stem = _stem(id_tag, turn_index)
+    started = _response(stem, model, [], completed=False)
     yield ResponseCreatedEvent(response=started, sequence_number=next(seq), type="response.created")
     yield ResponseInProgressEvent(
         response=started, sequence_number=next(seq), type="response.in_progress"
@@ -321,33 +330,33 @@ def iter_turn_events(
     for index, item in enumerate(turn.output):
         match item:
             case ScriptMessage():
-                done = yield from _message_events(item, turn_index, index, seq)
+                done = yield from _message_events(item, stem, index, seq)
             case ScriptReasoning():
-                done = yield from _reasoning_events(item, turn_index, index, seq)
+                done = yield from _reasoning_events(item, stem, index, seq)
             case ScriptFunctionCall():
-                done = yield from _function_call_events(item, turn_index, index, seq)
+                done = yield from _function_call_events(item, stem, index, seq)
         output.append(done)
     yield ResponseCompletedEvent(
-        response=_response(turn_index, model, output, completed=True),
+        response=_response(stem, model, output, completed=True),
         sequence_number=next(seq),
         type="response.completed",
     )
 
 
 def scripted_turn_response_frames(
-    turn: Turn, turn_index: int = 0, *, model: str = SCRIPTED_MODEL_NAME
+    turn: Turn, turn_index: int = 0, *, model: str = SCRIPTED_MODEL_NAME, id_tag: str = ""
 ) -> list[bytes]:
     """One script turn as Responses API SSE frames (`event: <type>`, `data: <json>`)."""
     # warnings=False: the annotation events carry plain dicts (see _message_events), which
     # serialise to the same JSON but make pydantic warn about the declared union type.
     return [
         f"event: {event.type}\ndata: {event.to_json(indent=None, warnings=False)}\n\n".encode()
-        for event in iter_turn_events(turn, turn_index, model=model)
+        for event in iter_turn_events(turn, turn_index, model=model, id_tag=id_tag)
     ]
 
 
 def scripted_turn_chat_chunks(
-    turn: Turn, turn_index: int = 0, *, model: str = SCRIPTED_MODEL_NAME
+    turn: Turn, turn_index: int = 0, *, model: str = SCRIPTED_MODEL_NAME, id_tag: str = ""
 ) -> list[dict[str, Any]]:
     """One script turn as Chat Completions `chat.completion.chunk` dicts, usage chunk last.
 
@@ -356,9 +365,11 @@ def scripted_turn_chat_chunks(
     chunk after the message's text); reasoning is sent as `reasoning_content`.
     """
 
+    stem = _stem(id_tag, turn_index)
+
     def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
         return {
-            "id": f"chatcmpl_t{turn_index}",
+            "id": f"chatcmpl_{stem}",
             "object": "chat.completion.chunk",
             "created": 0,
             "model": model,
@@ -391,7 +402,7 @@ def scripted_turn_chat_chunks(
                         "tool_calls": [
                             {
                                 "index": call_index,
-                                "id": f"call_t{turn_index}_{index}",
+                                "id": f"call_{stem}_{index}",
                                 "type": "function",
                                 "function": {"name": item.name, "arguments": ""},
                             }
@@ -473,9 +484,16 @@ class PlayedModel(Model):
 class ScriptedModel(PlayedModel):
     """An Agents SDK model whose every call plays the next turn of a model script."""
 
-    def __init__(self, script: ModelScript, *, model_name: str = SCRIPTED_MODEL_NAME) -> None:
+    def __init__(
+        self,
+        script: ModelScript,
+        *,
+        model_name: str = SCRIPTED_MODEL_NAME,
+        id_tag: str | None = None,
+    ) -> None:
         self.script = script
         self.model_name = model_name
+        self.id_tag = secrets.token_hex(4) if id_tag is None else id_tag
         self.calls: list[ModelCall] = []
         # One counter per model instance: the server shares one instance, so turns count model
         # calls across the whole process, as the model-script format specifies.
@@ -506,7 +524,7 @@ class ScriptedModel(PlayedModel):
                 f"model script has no turn {turn_index} (it has {len(turns)} turn{plural})"
             )
         turn = turns[turn_index]
-        for event in iter_turn_events(turn, turn_index, model=self.model_name):
+        for event in iter_turn_events(turn, turn_index, model=self.model_name, id_tag=self.id_tag):
             # Sleeping (even for 0 s) before every event makes the Runner's consumer see each
             # event as it is produced, as with a real socket, instead of a whole queued turn.
             await asyncio.sleep(turn.delay)

@@ -28,13 +28,17 @@ from .events import (
     ThreadStreamEvent,
     ThreadUpdatedEvent,
 )
-from .ids import new_item_id
+from .ids import ItemKind, new_item_id
 from .items import (
     HIDDEN_ITEM_TYPES,
     AssistantMessageItem,
+    ClientToolCallItem,
     SDKHiddenContextItem,
+    TaskItem,
     ThreadItem,
+    WorkflowItem,
 )
+from .store.base import NotFoundError
 from .threads import to_wire_thread
 from .updates import ContentPartTextDelta
 
@@ -80,6 +84,8 @@ async def run_pipeline(
             async for event in events:
                 if type(event) is TextDelta:
                     # Nearly every event: kept free of awaits and allocations.
+                    if relay.renamed:
+                        event = relay.renamed_delta(event)
                     relay.text_delta(event)
                     yield encode_event(event)
                 else:
@@ -119,6 +125,9 @@ class _Relay:
         self.deltas: dict[tuple[str, int], list[str]] = {}
         self.snapshot = turn.thread.model_copy(deep=True)
         self.renewed_at = time.monotonic()
+        # Ids of items this stream finished, and of those it renamed (old id -> ours).
+        self.finished: set[str] = set()
+        self.renamed: dict[str, str] = {}
 
     def text_delta(self, event: TextDelta) -> None:
         """Track a text delta of a pending message (the hot path: no store work)."""
@@ -127,7 +136,62 @@ class _Relay:
 
     async def persist(self, event: StreamEvent) -> bytes | None:
         """Persist one responder event; the frame to send for it, None if it is swallowed."""
+        if self.renamed or isinstance(event, ThreadItemAddedEvent | ThreadItemDoneEvent):
+            event = await self._own_id(event)
         return None if await self._persist(event) else encode_event(event)
+
+    def renamed_delta(self, event: TextDelta) -> TextDelta:
+        """A text delta addressed to the renamed item, if its item was renamed."""
+        new_id = self.renamed.get(event.item_id)
+        return event if new_id is None else TextDelta(new_id, event.content_index, event.delta)
+
+    async def _own_id(self, event: StreamEvent) -> StreamEvent:
+        """The event, its item renamed if it would overwrite another finished item.
+
+        A new item that comes with the id of an item the thread already has (a model that
+        repeats its ids, two processes on one database) gets a fresh id, and so do the later
+        events of this stream addressed to it. Only a workflow may be sent again: a run leaves
+        its open workflow for the next response to continue (SPEC §18 q46).
+        """
+        if isinstance(event, ThreadItemAddedEvent | ThreadItemDoneEvent):
+            item = event.item
+            new_id = self.renamed.get(item.id)
+            if new_id is None and await self._taken(item):
+                new_id = new_item_id(_kind_of(item))
+                self.renamed[item.id] = new_id
+                logger.warning(
+                    "item id %s of thread %s is taken by another item; renamed it %s",
+                    item.id,
+                    self.turn.thread.id,
+                    new_id,
+                )
+            if new_id is None:
+                return event
+            renamed = item.model_copy(update={"id": new_id})
+            if isinstance(event, ThreadItemAddedEvent):
+                return ThreadItemAddedEvent(item=renamed)
+            return ThreadItemDoneEvent(item=renamed)
+        if isinstance(event, ThreadItemUpdatedEvent | ThreadItemRemovedEvent):
+            new_id = self.renamed.get(event.item_id)
+            if new_id is not None:
+                return event.model_copy(update={"item_id": new_id})
+        elif isinstance(event, ThreadItemReplacedEvent):
+            new_id = self.renamed.get(event.item.id)
+            if new_id is not None:
+                return ThreadItemReplacedEvent(item=event.item.model_copy(update={"id": new_id}))
+        return event
+
+    async def _taken(self, item: ThreadItem) -> bool:
+        """Whether the store holds another item with this new item's id."""
+        if item.id in self.pending or item.id in self.finished:
+            return False
+        try:
+            stored = await self.turn.store.load_item(
+                self.turn.thread.id, item.id, self.turn.context
+            )
+        except NotFoundError:
+            return False
+        return not (isinstance(stored, WorkflowItem) and isinstance(item, WorkflowItem))
 
     async def _persist(self, event: StreamEvent) -> bool:
         """Apply the persistence table of SPEC §7.1; True when the event must be swallowed."""
@@ -145,6 +209,7 @@ class _Relay:
                     apply_update(pending, update)
         elif isinstance(event, ThreadItemDoneEvent):
             self._forget(event.item.id)
+            self.finished.add(event.item.id)
             await store.add_thread_item(thread_id, event.item, ctx)
             return event.item.type in HIDDEN_ITEM_TYPES
         elif isinstance(event, ThreadItemRemovedEvent):
@@ -240,6 +305,18 @@ class _Relay:
                 )
             except Exception:
                 logger.exception("could not release the stream lease of %s", self.lease.thread_id)
+
+
+def _kind_of(item: ThreadItem) -> ItemKind:
+    if isinstance(item, ClientToolCallItem):
+        return "tool_call"
+    if isinstance(item, WorkflowItem):
+        return "workflow"
+    if isinstance(item, TaskItem):
+        return "task"
+    if isinstance(item, SDKHiddenContextItem):
+        return "sdk_hidden_context"
+    return "message"
 
 
 def _error_event(exc: Exception) -> ErrorEvent:

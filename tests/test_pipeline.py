@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 
 from chatkit_proto._base import utc_now
 from chatkit_proto.app import StreamEvent, Turn
 from chatkit_proto.content import AssistantMessageContent
 from chatkit_proto.context import RequestContext
-from chatkit_proto.events import TextDelta, ThreadItemAddedEvent, ThreadItemUpdatedEvent
-from chatkit_proto.items import AssistantMessageItem
+from chatkit_proto.events import (
+    TextDelta,
+    ThreadItemAddedEvent,
+    ThreadItemDoneEvent,
+    ThreadItemUpdatedEvent,
+)
+from chatkit_proto.items import AssistantMessageItem, WorkflowItem
 from chatkit_proto.pipeline import run_pipeline
 from chatkit_proto.store.memory import MemoryStore
 from chatkit_proto.threads import ThreadMetadata
 from chatkit_proto.updates import ContentPartAdded, ContentPartDone, ContentPartTextDelta
+from chatkit_proto.workflows import CustomTask, Workflow
 
 CTX = RequestContext(user_id="u")
 
@@ -79,3 +86,50 @@ async def test_a_long_stream_keeps_renewing_its_lease() -> None:
         # Well past the first lease's expiry, another request still finds the thread busy.
         assert not await store.acquire_stream_lease("thr_1", "theirs", 0.06, CTX)
     assert await store.acquire_stream_lease("thr_1", "theirs", 0.06, CTX)
+
+
+async def same_ids(turn: Turn, text: str) -> AsyncIterator[StreamEvent]:
+    """An answer and a workflow with the same ids every time, as a replaying model's."""
+    item = AssistantMessageItem(id="m", thread_id=turn.thread.id, created_at=utc_now(), content=[])
+    yield ThreadItemAddedEvent(item=item)
+    part = AssistantMessageContent(text="")
+    yield ThreadItemUpdatedEvent(
+        item_id="m", update=ContentPartAdded(content_index=0, content=part)
+    )
+    yield TextDelta("m", 0, text)
+    yield ThreadItemDoneEvent(
+        item=item.model_copy(update={"content": [AssistantMessageContent(text=text)]})
+    )
+    workflow = Workflow(type="custom", tasks=[CustomTask(title=text)])
+    yield ThreadItemDoneEvent(
+        item=WorkflowItem(
+            id="wf", thread_id=turn.thread.id, created_at=utc_now(), workflow=workflow
+        )
+    )
+
+
+async def test_a_new_item_never_overwrites_a_finished_one_with_its_id() -> None:
+    store = MemoryStore()
+    thread = ThreadMetadata(id="thr_1", created_at=utc_now())
+    await store.save_thread(thread, CTX)
+    turn = Turn(thread, CTX, store)
+    wires = []
+    for text in ("first", "second"):
+        frames = run_pipeline(turn, [], lambda text=text: same_ids(turn, text))
+        wires.append([json.loads(frame[6:]) async for frame in frames][1:])
+    assert [event.get("item_id") or event["item"]["id"] for event in wires[0]] == ["m"] * 4 + ["wf"]
+    # The second answer got a fresh id, used by every event that addressed it.
+    renamed = {event.get("item_id") or event["item"]["id"] for event in wires[1][:4]}
+    (new_id,) = renamed
+    assert new_id.startswith("msg_")
+    assert wires[1][2]["update"]["delta"] == "second"
+    items = (await store.load_thread_items("thr_1", None, 10, "asc", CTX)).data
+    assert [(item.id, item.type) for item in items] == [
+        ("m", "assistant_message"),
+        ("wf", "workflow"),
+        (new_id, "assistant_message"),
+    ]
+    assert [part.text for part in items[0].content] == ["first"]  # type: ignore[union-attr]
+    assert [part.text for part in items[2].content] == ["second"]  # type: ignore[union-attr]
+    # A workflow may be sent again to continue it (SPEC §18 q46): updated in place.
+    assert items[1].workflow.tasks[0].title == "second"  # type: ignore[union-attr]

@@ -18,6 +18,7 @@ from agents_layer.history import to_agent_input
 from agents_layer.mcp import MCPServers, load_mcp_config
 from agents_layer.messages import stream_message_by_hand
 from agents_layer.offline_model import OfflineModel
+from agents_layer.provider_errors import describe_failure
 from agents_layer.providers import create_model
 from agents_layer.settings import AppSettings
 from agents_layer.transcription import OpenAITranscriber
@@ -242,8 +243,9 @@ class TasksApp(ChatKitApp):
                 ),
                 TITLE_TIMEOUT_SECONDS,
             )
-        except Exception:
-            logger.warning("could not generate a thread title", exc_info=True)
+        except Exception as exc:
+            # One masked line: the provider's text may echo credentials.
+            logger.warning("could not generate a thread title: %s", describe_failure(exc))
             return fallback
         title = " ".join(str(result.final_output).split()).strip("\"'“”")
         return fallback_title(title) if title else fallback
@@ -294,7 +296,7 @@ def create_app(settings: AppSettings) -> TasksApp:
         settings.env, script_path=str(settings.model_script) if settings.model_script else None
     )
     logger.info(choice.describe())
-    hosted = choice.provider in ("openai", "gemini")
+    hosted = choice.api is not None
     mcp = (
         MCPServers.from_config(load_mcp_config(settings.mcp_config))
         if settings.mcp_config is not None

@@ -180,7 +180,8 @@ class Harness:
 def scripted(*turns: dict[str, Any], delay: float | None = None) -> ScriptedModel:
     if delay is not None:
         turns = tuple({**turn, "delay": delay} for turn in turns)
-    return ScriptedModel(parse_script({"turns": list(turns)}))
+    # The reference's model ids (msg_t0_0 …), the same in every run of every process.
+    return ScriptedModel(parse_script({"turns": list(turns)}), id_tag="")
 
 
 def message(*deltas: str) -> dict[str, Any]:
@@ -236,10 +237,26 @@ async def test_model_only_scenarios_match_the_reference(scenario: str) -> None:
 async def test_text_deltas_use_the_hot_path_event() -> None:
     harness = Harness(scripted({"output": [message("a", "b")]}))
     events = await harness.run()
+    item_id = harness.wire[0]["item"]["id"]
     assert [event for event in events if isinstance(event, TextDelta)] == [
-        TextDelta("msg_t0_0", 0, "a"),
-        TextDelta("msg_t0_0", 0, "b"),
+        TextDelta(item_id, 0, "a"),
+        TextDelta(item_id, 0, "b"),
     ]
+
+
+async def test_every_item_id_is_ours_though_the_model_repeats_its_ids() -> None:
+    # The model says msg_t0_0 / fc_t0_0 in both runs, as a restarted process would.
+    harness = Harness(
+        scripted({"output": [message("One")]}, {"output": [message("Two")]}),
+    )
+    ids = []
+    for _ in range(2):
+        await harness.run()
+        (item_id,) = {e.get("item_id") or e["item"]["id"] for e in harness.wire}
+        assert item_id.startswith("msg_") and "_t0_0" not in item_id
+        ids.append(item_id)
+    assert ids[0] != ids[1]
+    assert [item.id for item in await harness.items()] == ids
 
 
 async def test_server_tool_call_produces_no_event() -> None:
@@ -591,7 +608,8 @@ async def test_open_workflow_is_stored_and_resumed_after_a_client_tool() -> None
     ]
     workflow, tool_call = await harness.items()
     assert isinstance(workflow, WorkflowItem) and workflow.workflow.summary is None
-    assert tool_call.id == "fc_t0_1" and tool_call.call_id == "call_t0_1"
+    # Our item id; the model's call id, which pairs the call with its output.
+    assert tool_call.id.startswith("tc_") and tool_call.call_id == "call_t0_1"
     completed = tool_call.model_copy(update={"status": "completed", "output": "Paris"})
     await harness.store.save_item(harness.thread.id, completed, harness.request)
 
@@ -700,7 +718,8 @@ async def test_client_tool_call_is_the_last_event() -> None:
     await harness.run()
     assert harness.types() == ["progress_update", "thread.item.done:client_tool_call"]
     item = harness.wire[-1]["item"]
-    assert (item["id"], item["call_id"], item["status"]) == ("fc_t0_0", "call_t0_0", "pending")
+    assert item["id"].startswith("tc_")
+    assert (item["call_id"], item["status"]) == ("call_t0_0", "pending")
     assert (item["name"], item["arguments"]) == ("get_location", {"p": 1})
 
 
@@ -726,8 +745,9 @@ async def test_output_guardrail_removes_everything_the_run_produced() -> None:
     workflow_id, message_id = produced
     widget_id = next(e["item"]["id"] for e in harness.wire if e["type"] == "thread.item.done" and e["item"]["type"] == "widget")  # fmt: skip
     removed = [e["item_id"] for e in harness.wire if e["type"] == "thread.item.removed"]
-    # Function-call ids are removed too (they never were items), in production order.
-    assert removed == [workflow_id, "fc_t0_1", widget_id, message_id]
+    # The function call's id is removed too (it never was an item), in production order.
+    assert removed[0] == workflow_id and removed[2:] == [widget_id, message_id]
+    assert removed[1].startswith("tc_")
     assert harness.types()[-4:] == ["thread.item.removed"] * 4
     assert await harness.items() == []
 

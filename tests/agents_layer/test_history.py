@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from agents.models.chatcmpl_converter import Converter
 from pydantic import TypeAdapter
 
 from agents_layer.history import TAG_INSTRUCTIONS, HistoryConverter, to_agent_input
@@ -41,6 +42,7 @@ from chatkit_proto.structured_input import (
     StructuredInputAnswer,
 )
 from chatkit_proto.workflows import CustomTask, ThoughtTask, Workflow
+from tests.fakes.openai_fake import DATA, check_chat_messages, check_responses_input
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "reference"
 ITEM = TypeAdapter(ThreadItem)
@@ -103,13 +105,28 @@ def _from_the_run(item: dict[str, Any]) -> bool:
     return "id" in item or item.get("type") == "function_call_output"
 
 
+def _as_we_send_it(item: dict[str, Any]) -> dict[str, Any]:
+    """A reference input item, an earlier answer (no id) in our plain-text form.
+
+    The reference sends `output_text` parts without an id, which the Agents SDK's Chat
+    Completions converter rejects (`Unknown content`); the text is the same.
+    """
+    if item.get("role") != "assistant" or "id" in item:
+        return item
+    return {
+        "type": "message",
+        "role": "assistant",
+        "content": "\n".join(part["text"] for part in item["content"] if part["text"]),
+    }
+
+
 @pytest.mark.parametrize("path", sorted(FIXTURES.glob("*.json")), ids=lambda p: p.stem)
 def test_model_input_matches_the_reference(path: Path) -> None:
     fixture = json.loads(path.read_text())
     snapshots = iter(_thread_snapshots(fixture))
     expected = to_agent_input(next(snapshots, []))
     for call in fixture["model_calls"]:
-        model_input = call["input"]
+        model_input = [_as_we_send_it(item) for item in call["input"]]
         # A call belongs to the first request (from the current one on) whose history is a
         # prefix of its input followed only by what the run itself produced.
         while not (
@@ -217,17 +234,63 @@ def test_attachment_and_tag_hooks_can_be_overridden() -> None:
     assert converted[1]["content"][1] == {"type": "input_text", "text": "#t1"}
 
 
-def test_assistant_message_drops_annotations() -> None:
+def test_assistant_message_is_its_text_without_annotations() -> None:
     annotation = Annotation(source=URLSource(url="https://x.example", title="X"), index=1)
     item = AssistantMessageItem(
         id="msg_a",
         thread_id="thr_1",
         created_at=NOW,
-        content=[AssistantMessageContent(text="A", annotations=[annotation])],
+        content=[
+            AssistantMessageContent(text="A", annotations=[annotation]),
+            AssistantMessageContent(text="B"),
+        ],
     )
-    (converted,) = to_agent_input([item])
-    assert converted["content"][0]["annotations"] == []
-    assert converted["content"][0]["text"] == "A"
+    assert to_agent_input([item]) == [{"type": "message", "role": "assistant", "content": "A\nB"}]
+
+
+def test_assistant_message_without_text_is_left_out() -> None:
+    empty = AssistantMessageItem(
+        id="msg_a", thread_id="thr_1", created_at=NOW, content=[AssistantMessageContent(text="")]
+    )
+    assert to_agent_input([empty]) == []
+
+
+def test_the_second_message_of_a_thread_converts_for_chat_completions() -> None:
+    # The issue's reproduction: this raised `UserError: Unknown content`.
+    question = user_message(UserMessageTextContent(text="Hi"))
+    answer = AssistantMessageItem(
+        id="msg_a", thread_id="thr_1", created_at=NOW, content=[AssistantMessageContent(text="Yo")]
+    )
+    messages = Converter.items_to_messages(to_agent_input([question, answer, question]))
+    assert messages == [
+        {"role": "user", "content": [{"type": "text", "text": "Hi"}]},
+        {"role": "assistant", "content": "Yo"},
+        {"role": "user", "content": [{"type": "text", "text": "Hi"}]},
+    ]
+
+
+def every_item_kind() -> list[ThreadItem]:
+    data = json.loads((DATA / "every_item_kind.json").read_text(encoding="utf-8"))
+    return [ITEM.validate_python(item) for item in data["items"]]
+
+
+def test_every_item_kind_is_valid_input_for_both_apis() -> None:
+    items = every_item_kind()
+    assert {item.type for item in items} == ITEM_TYPES
+    agent_input = to_agent_input(items)
+    # As the Responses API's published request types accept it, and as the Agents SDK
+    # converts it for Chat Completions (which raises on what it cannot convert).
+    check_responses_input(agent_input)
+    messages = Converter.items_to_messages(agent_input)
+    check_chat_messages(messages)
+    # user+tags, thought-less workflow task, answer, widget, client tool call and output,
+    # answer, structured input, task, hidden context, cancellation note, generated image.
+    assert [message["role"] for message in messages] == [
+        "user", "user", "user", "assistant", "user", "assistant", "tool", "assistant",
+        "user", "user", "user", "user", "user",
+    ]  # fmt: skip
+    assert messages[5]["tool_calls"][0]["id"] == messages[6]["tool_call_id"] == "call_loc"
+    assert messages[12]["content"][1]["type"] == "image_url"
 
 
 def test_pending_client_tool_call_is_not_sent() -> None:

@@ -3,43 +3,34 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
-import threading
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from agents import Agent, Runner, function_tool
 from agents.models.openai_chatcompletions import OpenAIChatCompletionsModel
 from agents.models.openai_responses import OpenAIResponsesModel
 from openai.types.responses.response_output_text_annotation_added_event import (
     AnnotationURLCitation,
 )
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import StreamingResponse
-from starlette.routing import Route
 
 from agents_layer import providers
-from agents_layer.model_script import ModelScript, parse_script
+from agents_layer.model_script import parse_script
 from agents_layer.providers import (
     DEFAULT_GEMINI_MODEL,
+    DEFAULT_MAX_RETRIES,
     DEFAULT_OPENAI_MODEL,
+    DEFAULT_TIMEOUT_SECONDS,
     GEMINI_OPENAI_BASE_URL,
+    KEYLESS_API_KEY,
     ModelChoice,
     ProviderConfigError,
     create_model,
 )
-from agents_layer.scripted_model import (
-    ScriptedModel,
-    iter_turn_events,
-    scripted_turn_chat_chunks,
-    scripted_turn_response_frames,
-)
+from agents_layer.scripted_model import ScriptedModel, iter_turn_events
+from tests.fakes.openai_fake import OpenAIFake, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_SCRIPT = ROOT / "fixtures" / "scripts" / "demo.json"
@@ -90,8 +81,9 @@ def test_openai_key_selects_the_responses_model(tracing_calls: list[bool]) -> No
     assert choice.openai_client.api_key == OPENAI_KEY
     assert str(choice.openai_client.base_url) == "https://api.openai.com/v1/"
     assert choice.describe() == (
-        f"model provider: openai, model {DEFAULT_OPENAI_MODEL} at https://api.openai.com/v1"
+        f"model provider: openai, model {DEFAULT_OPENAI_MODEL}, responses API at api.openai.com"
     )
+    assert choice.api == "responses"
     # Talking to OpenAI itself: tracing is left as the SDK (and its env switch) has it.
     assert tracing_calls == []
 
@@ -121,6 +113,10 @@ def test_gemini_key_selects_the_chat_completions_model(tracing_calls: list[bool]
     assert choice.openai_client.api_key == GEMINI_KEY
     assert str(choice.openai_client.base_url) == GEMINI_OPENAI_BASE_URL
     assert tracing_calls == [True]
+    assert choice.describe() == (
+        f"model provider: gemini, model {DEFAULT_GEMINI_MODEL}, "
+        "chat_completions API at generativelanguage.googleapis.com"
+    )
 
 
 def test_gemini_model_and_base_url_are_honoured() -> None:
@@ -160,7 +156,8 @@ def test_openai_is_preferred_when_both_keys_are_set() -> None:
         ),
         (
             {"LLM_PROVIDER": "claude", "OPENAI_API_KEY": OPENAI_KEY, "GEMINI_API_KEY": GEMINI_KEY},
-            "LLM_PROVIDER='claude' is not one of: openai, gemini, scripted, offline",
+            "LLM_PROVIDER='claude' is not one of: openai, gemini, openai-compatible, scripted, "
+            "offline",
         ),
     ],
 )
@@ -169,6 +166,96 @@ def test_configuration_errors_name_the_variable(env: dict[str, str], message: st
         create_model(env)
     assert str(info.value).startswith(message)
     _assert_no_secret(str(info.value), repr(info.value))
+
+
+def test_openai_compatible_server_defaults_to_chat_completions(
+    tracing_calls: list[bool],
+) -> None:
+    choice = create_model(
+        {
+            "LLM_PROVIDER": "openai-compatible",
+            "LLM_BASE_URL": "http://llm.internal:8000/v1",
+            "LLM_MODEL": "llama-3.1-8b",
+        }
+    )
+    assert (choice.provider, choice.model_name, choice.api) == (
+        "openai-compatible",
+        "llama-3.1-8b",
+        "chat_completions",
+    )
+    assert isinstance(choice.model, OpenAIChatCompletionsModel)
+    assert choice.openai_client is not None
+    assert choice.openai_client.api_key == KEYLESS_API_KEY
+    assert str(choice.openai_client.base_url) == "http://llm.internal:8000/v1/"
+    assert choice.describe() == (
+        "model provider: openai-compatible, model llama-3.1-8b, "
+        "chat_completions API at llm.internal:8000"
+    )
+    assert tracing_calls == [True]
+
+
+def test_openai_compatible_server_on_the_responses_api_with_a_key() -> None:
+    choice = create_model(
+        {
+            "LLM_PROVIDER": "openai-compatible",
+            "LLM_BASE_URL": "https://proxy.example/v1",
+            "LLM_MODEL": "m",
+            "LLM_API": " Responses ",
+            "LLM_API_KEY": OPENAI_KEY,
+        }
+    )
+    assert isinstance(choice.model, OpenAIResponsesModel)
+    assert choice.openai_client is not None and choice.openai_client.api_key == OPENAI_KEY
+    _assert_no_secret(choice.describe(), repr(choice))
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"LLM_MODEL": "m"}, "LLM_PROVIDER=openai-compatible needs LLM_BASE_URL"),
+        ({"LLM_BASE_URL": "http://h/v1"}, "LLM_PROVIDER=openai-compatible needs LLM_MODEL"),
+        (
+            {"LLM_BASE_URL": "http://h/v1", "LLM_MODEL": "m", "LLM_API": "completions"},
+            "LLM_API='completions' is not one of: responses, chat_completions",
+        ),
+    ],
+)
+def test_openai_compatible_configuration_errors(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ProviderConfigError, match=f"^{message}$"):
+        create_model({"LLM_PROVIDER": "openai-compatible", **env})
+
+
+def test_timeout_and_retries_default_and_come_from_the_env() -> None:
+    for env in ({"OPENAI_API_KEY": OPENAI_KEY}, {"GEMINI_API_KEY": GEMINI_KEY}):
+        client = create_model(env).openai_client
+        assert client is not None
+        assert (
+            (client.timeout, client.max_retries)
+            == (
+                DEFAULT_TIMEOUT_SECONDS,
+                DEFAULT_MAX_RETRIES,
+            )
+            == (60.0, 2)
+        )
+        tuned = create_model({**env, "MODEL_TIMEOUT_SECONDS": "2.5", "MODEL_MAX_RETRIES": "0"})
+        assert tuned.openai_client is not None
+        assert (tuned.openai_client.timeout, tuned.openai_client.max_retries) == (2.5, 0)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("MODEL_TIMEOUT_SECONDS", "0", "MODEL_TIMEOUT_SECONDS must be a positive number"),
+        ("MODEL_TIMEOUT_SECONDS", "-1", "MODEL_TIMEOUT_SECONDS must be a positive number"),
+        ("MODEL_TIMEOUT_SECONDS", "soon", "MODEL_TIMEOUT_SECONDS must be a positive number"),
+        ("MODEL_TIMEOUT_SECONDS", "inf", "MODEL_TIMEOUT_SECONDS must be a positive number"),
+        ("MODEL_MAX_RETRIES", "-1", "MODEL_MAX_RETRIES must be a whole number"),
+        ("MODEL_MAX_RETRIES", "two", "MODEL_MAX_RETRIES must be a whole number"),
+    ],
+)
+def test_bad_timeout_or_retries_name_the_variable(name: str, value: str, message: str) -> None:
+    with pytest.raises(ProviderConfigError, match=f"^{message}.*{value!r}$"):
+        create_model({"OPENAI_API_KEY": OPENAI_KEY, name: value})
 
 
 def test_model_script_env_selects_the_scripted_model(tracing_calls: list[bool]) -> None:
@@ -233,89 +320,49 @@ def test_model_choice_is_frozen() -> None:
     assert isinstance(choice, ModelChoice)
 
 
-# --- End to end: the real OpenAI client and SDK models against a loopback replay server ---
+# --- End to end: the real OpenAI client and SDK models against the loopback fake ---------
 
-
-class ReplayServer:
-    """Answers Responses and Chat Completions requests with the next turn of a model script."""
-
-    def __init__(self, script: ModelScript) -> None:
-        self.script = script
-        self.requests: list[tuple[str, str, dict[str, Any]]] = []
-        self.app = Starlette(routes=[Route("/{path:path}", self._answer, methods=["POST"])])
-
-    async def _answer(self, request: Request) -> StreamingResponse:
-        body = await request.json()
-        turn_index = len(self.requests)
-        self.requests.append((request.url.path, request.headers["authorization"], body))
-        turn = self.script.turns[turn_index]
-        if request.url.path.endswith("/chat/completions"):
-            frames = [
-                f"data: {json.dumps(chunk)}\n\n".encode()
-                for chunk in scripted_turn_chat_chunks(turn, turn_index, model=body["model"])
+WEATHER_SCRIPT = {
+    "turns": [
+        {
+            "output": [
+                {"type": "reasoning", "summary": ["Checking", " the weather."]},
+                {"type": "function_call", "name": "get_weather", "arguments": {"city": "Paris"}},
             ]
-            frames.append(b"data: [DONE]\n\n")
-        else:
-            frames = scripted_turn_response_frames(turn, turn_index, model=body["model"])
+        },
+        {
+            "output": [
+                {
+                    "type": "message",
+                    "text": ["It is ", "sunny in ", "Paris."],
+                    "annotations": [
+                        {
+                            "type": "url_citation",
+                            "url": "https://weather.example/paris",
+                            "title": "Paris weather",
+                            "start_index": 16,
+                            "end_index": 21,
+                        }
+                    ],
+                }
+            ]
+        },
+    ]
+}
 
-        async def stream() -> AsyncIterator[bytes]:
-            for frame in frames:
-                yield frame
 
-        return StreamingResponse(stream(), media_type="text/event-stream")
+@pytest.fixture(scope="module")
+def served() -> Iterator[tuple[OpenAIFake, str]]:
+    fake = OpenAIFake()
+    with serving(fake) as base:
+        yield fake, base
 
 
 @pytest.fixture
-def replay() -> Iterator[tuple[ReplayServer, str]]:
-    script = parse_script(
-        {
-            "turns": [
-                {
-                    "output": [
-                        {"type": "reasoning", "summary": ["Checking", " the weather."]},
-                        {
-                            "type": "function_call",
-                            "name": "get_weather",
-                            "arguments": {"city": "Paris"},
-                        },
-                    ]
-                },
-                {
-                    "output": [
-                        {
-                            "type": "message",
-                            "text": ["It is ", "sunny in ", "Paris."],
-                            "annotations": [
-                                {
-                                    "type": "url_citation",
-                                    "url": "https://weather.example/paris",
-                                    "title": "Paris weather",
-                                    "start_index": 16,
-                                    "end_index": 21,
-                                }
-                            ],
-                        }
-                    ]
-                },
-            ]
-        }
-    )
-    server = ReplayServer(script)
-    uv = uvicorn.Server(
-        uvicorn.Config(server.app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not uv.started:
-        assert time.monotonic() < deadline, "replay server did not start"
-        time.sleep(0.01)
-    port = uv.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield server, f"http://127.0.0.1:{port}"
-    finally:
-        uv.should_exit = True
-        thread.join(timeout=10)
+def replay(served: tuple[OpenAIFake, str]) -> tuple[OpenAIFake, str]:
+    fake, base = served
+    fake.play(parse_script(WEATHER_SCRIPT))
+    return fake, base
 
 
 async def _run_weather_agent(choice: ModelChoice) -> tuple[list[Any], list[str], str]:
@@ -338,7 +385,7 @@ async def _run_weather_agent(choice: ModelChoice) -> tuple[list[Any], list[str],
     return raw, seen, str(result.final_output)
 
 
-async def test_openai_responses_path_over_loopback(replay: tuple[ReplayServer, str]) -> None:
+async def test_openai_responses_path_over_loopback(replay: tuple[OpenAIFake, str]) -> None:
     server, base = replay
     choice = create_model(
         {"LLM_PROVIDER": "openai", "OPENAI_API_KEY": OPENAI_KEY, "OPENAI_BASE_URL": f"{base}/v1"}
@@ -352,7 +399,7 @@ async def test_openai_responses_path_over_loopback(replay: tuple[ReplayServer, s
     # The real client delivers exactly the stream the in-process model yields.
     expected = [
         event.type
-        for index, turn in enumerate(server.script.turns)
+        for index, turn in enumerate(parse_script(WEATHER_SCRIPT).turns)
         for event in iter_turn_events(turn, index)
     ]
     assert [event.type for event in raw] == expected
@@ -361,11 +408,11 @@ async def test_openai_responses_path_over_loopback(replay: tuple[ReplayServer, s
     assert isinstance(annotation_event.annotation, AnnotationURLCitation)
     assert annotation_event.annotation.url == "https://weather.example/paris"
 
-    assert [(path, auth) for path, auth, _ in server.requests] == [
+    assert [(r.path, r.authorization) for r in server.requests] == [
         ("/v1/responses", f"Bearer {OPENAI_KEY}"),
         ("/v1/responses", f"Bearer {OPENAI_KEY}"),
     ]
-    first, second = (body for _, _, body in server.requests)
+    first, second = (r.body for r in server.requests)
     assert first["stream"] is True
     assert first["model"] == DEFAULT_OPENAI_MODEL
     assert [tool["name"] for tool in first["tools"]] == ["get_weather"]
@@ -382,7 +429,7 @@ async def test_openai_responses_path_over_loopback(replay: tuple[ReplayServer, s
     }
 
 
-async def test_gemini_chat_completions_path_over_loopback(replay: tuple[ReplayServer, str]) -> None:
+async def test_gemini_chat_completions_path_over_loopback(replay: tuple[OpenAIFake, str]) -> None:
     server, base = replay
     choice = create_model(
         {
@@ -416,11 +463,11 @@ async def test_gemini_chat_completions_path_over_loopback(replay: tuple[ReplaySe
         "https://weather.example/paris"
     ]
 
-    assert [(path, auth) for path, auth, _ in server.requests] == [
+    assert [(r.path, r.authorization) for r in server.requests] == [
         ("/v1beta/openai/chat/completions", f"Bearer {GEMINI_KEY}"),
         ("/v1beta/openai/chat/completions", f"Bearer {GEMINI_KEY}"),
     ]
-    first, second = (body for _, _, body in server.requests)
+    first, second = (r.body for r in server.requests)
     assert first["model"] == DEFAULT_GEMINI_MODEL
     assert [message["role"] for message in second["messages"]] == [
         "system",

@@ -83,7 +83,7 @@ def _label(event: Any) -> str:
 
 
 async def test_tool_call_then_answer_through_the_runner() -> None:
-    model = ScriptedModel(_script(TOOL_TURN, ANSWER_TURN))
+    model = ScriptedModel(_script(TOOL_TURN, ANSWER_TURN), id_tag="")
     seen: list[str] = []
     result = Runner.run_streamed(_weather_agent(model, seen), "Weather in Paris?")
     events = [event async for event in result.stream_events()]
@@ -143,6 +143,24 @@ async def test_tool_call_then_answer_through_the_runner() -> None:
     assert second_call.input[-1]["output"] == "Sunny, 21C in Paris"
 
 
+async def test_each_model_tags_its_ids_so_a_restart_does_not_repeat_them() -> None:
+    first, second = (ScriptedModel(_script(TOOL_TURN)) for _ in range(2))
+    ids = []
+    for model in (first, second):
+        stream = model.stream_response(
+            None, "x", ModelSettings(), [], None, [], ModelTracing.DISABLED
+        )
+        done = [e.item for e in [e async for e in stream] if e.type == "response.output_item.done"]
+        assert [item.id for item in done] == [
+            f"rs_{model.id_tag}_t0_0",
+            f"fc_{model.id_tag}_t0_1",
+        ]
+        assert done[1].call_id == f"call_{model.id_tag}_t0_1"
+        ids.extend(item.id for item in done)
+    assert first.id_tag != second.id_tag
+    assert len(set(ids)) == 4
+
+
 async def test_turns_count_across_runs_and_exhaustion_is_clear() -> None:
     model = ScriptedModel(_script(ANSWER_TURN, {"output": [{"type": "message", "text": ["2"]}]}))
     agent = Agent(name="Assistant", model=model)
@@ -170,7 +188,7 @@ async def test_exhaustion_message_for_a_single_turn_script() -> None:
 
 
 async def test_non_streaming_runner_executes_the_scripted_tool() -> None:
-    model = ScriptedModel(_script(TOOL_TURN, ANSWER_TURN))
+    model = ScriptedModel(_script(TOOL_TURN, ANSWER_TURN), id_tag="")
     seen: list[str] = []
     result = await Runner.run(_weather_agent(model, seen), "Weather?")
     assert seen == ["Paris"]
@@ -277,7 +295,7 @@ def test_empty_reasoning_summary_has_no_summary_parts() -> None:
 async def test_runner_reproduces_the_reference_model_calls(scenario: str) -> None:
     """Same ids, argument JSON and item shapes as the reference fake model produced."""
     transcript = json.loads((REFERENCE / f"{scenario}.json").read_text(encoding="utf-8"))
-    model = ScriptedModel(parse_script(transcript["script"]))
+    model = ScriptedModel(parse_script(transcript["script"]), id_tag="")
 
     @function_tool
     def add_task(title: str) -> str:

@@ -1,0 +1,1 @@
+"""Test fixtures that stand in for services over loopback: the fake OpenAI-compatible provider."""
