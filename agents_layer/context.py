@@ -15,8 +15,8 @@ from collections.abc import AsyncIterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatkit_proto._base import JSONObject, JSONValue, utc_now
 from chatkit_proto.app import StreamEvent, Turn
+from chatkit_proto.base import JSONObject, JSONValue, utc_now
 from chatkit_proto.context import RequestContext
 from chatkit_proto.events import (
     ClientEffectEvent,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from chatkit_proto._base import utc_now
 from chatkit_proto.app import StreamEvent, Turn
+from chatkit_proto.base import utc_now
 from chatkit_proto.content import AssistantMessageContent
 from chatkit_proto.events import (
     TextDelta,

@@ -3,6 +3,7 @@
 See shared/protocol/CONFORMANCE.md for the transcript format and the normalisation rules.
 """
 
+from .client import ChatKitClient, ChatKitHTTPError, ChatKitProtocolError, ClientError
 from .deviations import Deviation, Deviations, load_deviations
 from .normalise import Normaliser, normalise, normalise_transcript
 from .record import record, record_transcript
@@ -10,6 +11,10 @@ from .replay import ReplayReport, TranscriptResult, replay, replay_transcripts
 from .transcript import RequestScript, Transcript, load_request_script, load_transcript
 
 __all__ = [
+    "ChatKitClient",
+    "ChatKitHTTPError",
+    "ChatKitProtocolError",
+    "ClientError",
     "Deviation",
     "Deviations",
     "Normaliser",

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from ._base import JSONValue, ProtoModel
+from .base import JSONValue, ProtoModel
 
 ActionHandler = Literal["server", "client"]
 LoadingBehavior = Literal["auto", "none", "self", "container"]

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
-from ._base import JSONObject, ProtoModel
+from .base import JSONObject, ProtoModel
 
 
 def _origin_with_slash(url: str) -> str:

@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ._base import utc_now
 from .app import ChatKitApp, StreamEvent, Turn
 from .attachments import Attachment, AttachmentCreateParams
+from .base import utc_now
 from .codec import decode_request, encode_body
 from .content import UserMessageInput
 from .context import RequestContext

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from ._base import ProtoModel
+from .base import ProtoModel
 
 ErrorCode = Literal[
     "invalid_request",

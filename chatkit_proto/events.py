@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from ._base import JSONObject, ProtoModel
+from .base import JSONObject, ProtoModel
 from .icons import IconName
 from .items import ThreadItem
 from .threads import Thread

@@ -6,8 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from ._base import JSONObject, JSONValue, ProtoModel, Timestamp
 from .attachments import Attachment
+from .base import JSONObject, JSONValue, ProtoModel, Timestamp
 from .content import AssistantMessageContent, InferenceOptions, UserMessageContent
 from .structured_input import StructuredInput
 from .widgets import WidgetRoot

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import anyio
 
-from ._base import utc_now
 from .app import StreamEvent, Turn
 from .apply import append_text, apply_update
+from .base import utc_now
 from .codec import encode_event
 from .errors import CustomStreamError, StreamError
 from .events import (

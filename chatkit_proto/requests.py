@@ -6,9 +6,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from ._base import JSONObject, JSONValue, ProtoModel
 from .actions import Action
 from .attachments import AttachmentCreateParams
+from .base import JSONObject, JSONValue, ProtoModel
 from .content import UserMessageInput
 from .structured_input import StructuredInputSubmission
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._base import ProtoModel
+from .base import ProtoModel
 from .items import ThreadItem
 
 

@@ -1,6 +1,6 @@
 """JSON Schema (draft 2020-12) of the wire protocol: every request and every stream event.
 
-`python -m chatkit_proto.schema [--output FILE]` writes one document whose `$defs` hold
+`build_schema()` makes one document (`python -m chatkit_conformance.schema` writes it) whose `$defs` hold
 `ChatKitReq` (the 16 request bodies, as a client may send them: validation mode),
 `ThreadStreamEvent` (the 12 SSE event objects, as the server writes them: serialization
 mode), the item, update and widget unions, and every JSON response body. The document
@@ -9,11 +9,7 @@ itself accepts any request body or stream event.
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
-from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import TypeAdapter
@@ -28,7 +24,7 @@ from .threads import Page, Thread
 from .updates import ThreadItemUpdate
 from .widgets import COMPONENT_TYPES, PARENT_ONLY_TYPES, WidgetComponent, WidgetRoot
 
-__all__ = ["DIALECT", "build_schema", "main", "render"]
+__all__ = ["DIALECT", "build_schema", "render"]
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_ID = "urn:chatkit-proto:protocol"
@@ -146,26 +142,3 @@ def _admit_dynamic_components(defs: dict[str, Any]) -> None:
 def render(schema: dict[str, Any]) -> str:
     """The document as indented JSON text with a final newline."""
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command line entry point: write the schema to `--output` or to stdout."""
-    parser = argparse.ArgumentParser(
-        prog="python -m chatkit_proto.schema",
-        description="Write the JSON Schema (draft 2020-12) of the ChatKit wire protocol.",
-    )
-    parser.add_argument(
-        "-o", "--output", type=Path, help="file to write (default: standard output)"
-    )
-    args = parser.parse_args(argv)
-    text = render(build_schema())
-    if args.output is None:
-        sys.stdout.write(text)
-    else:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(text, encoding="utf-8")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

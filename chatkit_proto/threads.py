@@ -6,7 +6,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import Field
 
-from ._base import JSONObject, ProtoModel, Timestamp
+from .base import JSONObject, ProtoModel, Timestamp
 from .items import ThreadItem
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from ._base import ProtoModel
+from .base import ProtoModel
 from .content import AssistantMessageContent
 from .items import GeneratedImage
 from .sources import Annotation

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Literal, TypeAlias
 
-from ._base import ProtoModel
 from .actions import ActionConfig
+from .base import ProtoModel
 from .icons import IconName
 
 # --- Scalars ---------------------------------------------------------------------------

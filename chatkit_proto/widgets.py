@@ -16,8 +16,8 @@ from typing import Annotated, Any, Literal, TypeAlias, get_args
 
 from pydantic import ConfigDict, Discriminator, Field, SerializeAsAny, Tag
 
-from ._base import JSONValue, ProtoModel
 from .actions import ActionConfig
+from .base import JSONValue, ProtoModel
 from .icons import IconName
 from .widget_values import (
     Alignment,

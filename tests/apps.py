@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-from chatkit_proto._base import utc_now
 from chatkit_proto.app import ChatKitApp, StreamEvent, Turn
+from chatkit_proto.base import utc_now
 from chatkit_proto.content import AssistantMessageContent
 from chatkit_proto.errors import CustomStreamError
 from chatkit_proto.events import (

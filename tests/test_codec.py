@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, TypeAdapter
 
-from chatkit_proto._base import utc_now
 from chatkit_proto.actions import Action
 from chatkit_proto.attachments import FileAttachment, ImageAttachment, UploadDescriptor
+from chatkit_proto.base import utc_now
 from chatkit_proto.codec import decode_request, dump_json, dump_plain, encode_body, encode_event
 from chatkit_proto.content import (
     AssistantMessageContent,

@@ -120,7 +120,7 @@ async def test_client_tool_output_completes_the_call_silently(server: ChatKitSer
 
 
 async def test_structured_input_is_answered_and_replaced(server: ChatKitServer, store) -> None:
-    from chatkit_proto._base import utc_now
+    from chatkit_proto.base import utc_now
     from chatkit_proto.items import StructuredInputItem
     from chatkit_proto.structured_input import ChoiceOption, FreeformInput, MultipleChoiceInput
 

@@ -6,8 +6,8 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 
-from chatkit_proto._base import utc_now
 from chatkit_proto.app import StreamEvent, Turn
+from chatkit_proto.base import utc_now
 from chatkit_proto.content import AssistantMessageContent
 from chatkit_proto.context import RequestContext
 from chatkit_proto.events import (

@@ -1,4 +1,4 @@
-"""The JSON Schema CLI (`python -m chatkit_proto.schema`) and what its document accepts."""
+"""The JSON Schema CLI (`python -m chatkit_conformance.schema`) and what its document accepts."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ import pytest
 from hypothesis import given
 from pydantic import TypeAdapter, ValidationError
 
-from chatkit_proto import schema as schema_module
+from chatkit_conformance import schema as schema_cli
 from chatkit_proto.codec import dump_json, encode_body
 from chatkit_proto.events import ThreadStreamEvent
 from chatkit_proto.requests import NonStreamingReq, StreamingReq
+from chatkit_proto.schema import build_schema, render
 from chatkit_proto.widgets import WidgetRoot
 from tests import strategies as S
 from tests.test_reference_fixtures import FIXTURE_NAMES, RESPONSE_MODELS, exchanges
@@ -44,7 +45,7 @@ RESPONSE_DEFS = {
 @cache
 def document() -> dict[str, Any]:
     """The schema as the CLI writes it (built once)."""
-    return json.loads(schema_module.render(schema_module.build_schema()))
+    return json.loads(render(build_schema()))
 
 
 @cache
@@ -67,21 +68,21 @@ def assert_valid(name: str, instance: Any) -> None:
 
 def test_cli_writes_a_file(tmp_path: Path) -> None:
     target = tmp_path / "out" / "chatkit.schema.json"
-    assert schema_module.main(["--output", str(target)]) == 0
+    assert schema_cli.main(["--output", str(target)]) == 0
     written = json.loads(target.read_text(encoding="utf-8"))
     assert written == document()
     assert written["$schema"] == "https://json-schema.org/draft/2020-12/schema"
 
 
 def test_cli_writes_stdout(capsys: pytest.CaptureFixture[str]) -> None:
-    assert schema_module.main([]) == 0
+    assert schema_cli.main([]) == 0
     assert json.loads(capsys.readouterr().out) == document()
 
 
 def test_cli_runs_as_a_module(tmp_path: Path) -> None:
     target = tmp_path / "schema.json"
     done = subprocess.run(
-        [sys.executable, "-m", "chatkit_proto.schema", "-o", str(target)],
+        [sys.executable, "-m", "chatkit_conformance.schema", "-o", str(target)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -93,7 +94,7 @@ def test_cli_runs_as_a_module(tmp_path: Path) -> None:
 
 def test_cli_rejects_unknown_options(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
-        schema_module.main(["--frobnicate"])
+        schema_cli.main(["--frobnicate"])
     assert info.value.code == 2
     assert "usage" in capsys.readouterr().err
 

@@ -26,7 +26,6 @@ from agents_layer.history import to_agent_input
 from agents_layer.messages import stream_message_by_hand
 from agents_layer.providers import create_model
 from agents_layer.settings import AppSettings
-from chatkit_proto._base import utc_now
 from chatkit_proto.actions import Action, ActionConfig
 from chatkit_proto.app import ChatKitApp, StreamEvent, Turn
 from chatkit_proto.attachments import (
@@ -36,6 +35,7 @@ from chatkit_proto.attachments import (
     ImageAttachment,
     UploadDescriptor,
 )
+from chatkit_proto.base import utc_now
 from chatkit_proto.context import RequestContext
 from chatkit_proto.errors import CustomStreamError
 from chatkit_proto.events import (

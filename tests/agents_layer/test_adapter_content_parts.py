@@ -30,8 +30,8 @@ from openai.types.responses.response_output_text_annotation_added_event import (
 
 from agents_layer.adapter import stream_agent_response
 from agents_layer.context import AgentContext
-from chatkit_proto._base import utc_now
 from chatkit_proto.app import Turn
+from chatkit_proto.base import utc_now
 from chatkit_proto.codec import encode_event
 from chatkit_proto.context import RequestContext
 from chatkit_proto.store.memory import MemoryStore

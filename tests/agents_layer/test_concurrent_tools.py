@@ -20,8 +20,8 @@ from agents_layer.adapter import stream_agent_response
 from agents_layer.context import AgentContext
 from agents_layer.model_script import parse_script
 from agents_layer.scripted_model import ScriptedModel
-from chatkit_proto._base import utc_now
 from chatkit_proto.app import Turn
+from chatkit_proto.base import utc_now
 from chatkit_proto.codec import encode_event
 from chatkit_proto.context import RequestContext
 from chatkit_proto.store.memory import MemoryStore

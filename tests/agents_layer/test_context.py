@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from agents_layer.context import AgentContext, ClientToolCall
-from chatkit_proto._base import utc_now
 from chatkit_proto.app import Turn
+from chatkit_proto.base import utc_now
 from chatkit_proto.codec import encode_event
 from chatkit_proto.context import RequestContext
 from chatkit_proto.events import ProgressUpdateEvent, ThreadItemAddedEvent, ThreadItemDoneEvent

@@ -30,15 +30,15 @@ from agents_layer.model_script import ModelScript
 from agents_layer.providers import ModelChoice, create_model
 from agents_layer.scripted_model import ScriptedModel
 from agents_layer.settings import AppSettings
-from chatkit_proto._base import utc_now
 from chatkit_proto.app import ChatKitApp
+from chatkit_proto.base import utc_now
 from chatkit_proto.context import RequestContext
 from chatkit_proto.dispatch import ChatKitServer, StreamResult
 from chatkit_proto.items import ThreadItem
 from chatkit_proto.store.base import Store
 from chatkit_proto.store.memory import MemoryStore
-from chatkit_proto.store.sqlite import SQLiteStore
 from chatkit_proto.threads import ThreadMetadata
+from chatkit_stores.sqlite import SQLiteStore
 from tests.fakes.openai_fake import (
     DATA,
     STALL,

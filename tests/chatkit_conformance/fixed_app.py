@@ -23,8 +23,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from chatkit_proto._base import utc_now
 from chatkit_proto.app import ChatKitApp, StreamEvent, Turn
+from chatkit_proto.base import utc_now
 from chatkit_proto.content import AssistantMessageContent
 from chatkit_proto.context import RequestContext
 from chatkit_proto.dispatch import ChatKitServer, StreamResult
