@@ -6,7 +6,7 @@ and turns the run into ChatKit events with `stream_agent_response`.
 
 from .adapter import StreamConverter, stream_agent_response
 from .context import AgentContext, ClientToolCall
-from .history import HistoryConverter, to_agent_input
+from .history import ThreadItemConverter, simple_to_agent_input
 from .mcp import MCPConfigError, MCPServers, load_mcp_config
 from .messages import stream_message_by_hand
 from .model_script import ModelScriptError, load_script
@@ -20,7 +20,6 @@ __all__ = [
     "AgentContext",
     "AppSettings",
     "ClientToolCall",
-    "HistoryConverter",
     "MCPConfigError",
     "MCPServers",
     "ModelChoice",
@@ -30,10 +29,11 @@ __all__ = [
     "ProviderError",
     "ScriptedModel",
     "StreamConverter",
+    "ThreadItemConverter",
     "create_model",
     "load_mcp_config",
     "load_script",
+    "simple_to_agent_input",
     "stream_agent_response",
     "stream_message_by_hand",
-    "to_agent_input",
 ]

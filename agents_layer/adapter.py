@@ -206,7 +206,6 @@ class _RunMapper:
 
     def __init__(self, context: AgentContext, converter: StreamConverter) -> None:
         self.context = context
-        self.turn = context.turn
         self.converter = converter
         self.emit = context._emit
         self.put = context._events.put_nowait
@@ -235,11 +234,13 @@ class _RunMapper:
         """Continue the workflow a previous response left open (e.g. before a client tool)."""
         if self.context.workflow_item is not None:
             return
-        turn = self.turn
-        newest = self.context.newest_items
+        ctx = self.context
+        newest = ctx.newest_items
         if newest is None:
             newest = (
-                await turn.store.load_thread_items(turn.thread.id, None, 2, "desc", turn.context)
+                await ctx.store.load_thread_items(
+                    ctx.thread.id, None, 2, "desc", ctx.request_context
+                )
             ).data
         if newest and isinstance(newest[0], WorkflowItem):
             self.context._open_workflow(newest[0])
@@ -252,21 +253,21 @@ class _RunMapper:
 
     async def finish(self) -> ThreadItemDoneEvent | None:
         """Keep an open workflow for the next response; the pending client tool call, if any."""
-        turn = self.turn
-        workflow = self.context.workflow_item
+        ctx = self.context
+        workflow = ctx.workflow_item
         if workflow is not None:
             # Not `done` on the wire: the next response continues it (AGENTS-ADAPTER §2.2).
-            await turn.store.add_thread_item(turn.thread.id, workflow, turn.context)
+            await ctx.store.add_thread_item(ctx.thread.id, workflow, ctx.request_context)
         call = self.context.client_tool_call
         if call is None:
             return None
         return ThreadItemDoneEvent(
             item=ClientToolCallItem(
-                id=self.call_item_id or turn.new_item_id("tool_call"),
-                thread_id=turn.thread.id,
+                id=self.call_item_id or ctx.generate_id("tool_call"),
+                thread_id=ctx.thread.id,
                 created_at=utc_now(),
                 status="pending",
-                call_id=self.call_id or turn.new_item_id("tool_call"),
+                call_id=self.call_id or ctx.generate_id("tool_call"),
                 name=call.name,
                 arguments=call.arguments,
             )
@@ -286,7 +287,7 @@ class _RunMapper:
 
     def _new_id(self, model_id: str | None, output_index: int, kind: ItemKind) -> str:
         """Mint our id for a new model output item."""
-        item_id = self.turn.new_item_id(kind)
+        item_id = self.context.generate_id(kind)
         self.minted[(model_id or "", output_index)] = item_id
         return item_id
 
@@ -371,7 +372,7 @@ class _RunMapper:
                 ThreadItemAddedEvent(
                     item=AssistantMessageItem(
                         id=item_id,
-                        thread_id=self.turn.thread.id,
+                        thread_id=self.context.thread.id,
                         created_at=utc_now(),
                         content=self._content(item.content),
                     )
@@ -381,8 +382,8 @@ class _RunMapper:
             self.thought = None
             if self.context.workflow_item is None:
                 workflow = WorkflowItem(
-                    id=self.turn.new_item_id("workflow"),
-                    thread_id=self.turn.thread.id,
+                    id=self.context.generate_id("workflow"),
+                    thread_id=self.context.thread.id,
                     created_at=utc_now(),
                     workflow=Workflow(type="reasoning", tasks=[]),
                 )
@@ -390,8 +391,8 @@ class _RunMapper:
                 self.emit(ThreadItemAddedEvent(item=workflow.model_copy(deep=True)))
         elif kind == "image_generation_call":
             self.image = GeneratedImageItem(
-                id=self.turn.new_item_id("message"),
-                thread_id=self.turn.thread.id,
+                id=self.context.generate_id("message"),
+                thread_id=self.context.thread.id,
                 created_at=utc_now(),
             )
             self.emit(ThreadItemAddedEvent(item=self.image))
@@ -404,7 +405,7 @@ class _RunMapper:
                 ThreadItemDoneEvent(
                     item=AssistantMessageItem(
                         id=self._id_of(item.id, data.output_index),
-                        thread_id=self.turn.thread.id,
+                        thread_id=self.context.thread.id,
                         created_at=utc_now(),
                         content=self._content(item.content),
                     )
@@ -416,8 +417,10 @@ class _RunMapper:
             self.emit(
                 ThreadItemDoneEvent(
                     item=GeneratedImageItem(
-                        id=current.id if current is not None else self.turn.new_item_id("message"),
-                        thread_id=self.turn.thread.id,
+                        id=current.id
+                        if current is not None
+                        else self.context.generate_id("message"),
+                        thread_id=self.context.thread.id,
                         created_at=current.created_at if current is not None else utc_now(),
                         image=GeneratedImage(id=item.id, url=self.converter.image_url(item.result)),
                     )
@@ -441,7 +444,7 @@ class _RunMapper:
     def _tool_called(self, raw: Any) -> None:
         if _field(raw, "type") != "function_call":
             return
-        item_id = self.turn.new_item_id("tool_call")
+        item_id = self.context.generate_id("tool_call")
         self.call_id = _field(raw, "call_id")
         self.call_item_id = item_id
         self.context._produced[item_id] = None

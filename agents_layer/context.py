@@ -15,7 +15,7 @@ from collections.abc import AsyncIterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatkit_proto.app import StreamEvent, Turn
+from chatkit_proto.app import StreamEvent
 from chatkit_proto.base import JSONObject, JSONValue, utc_now
 from chatkit_proto.context import RequestContext
 from chatkit_proto.events import (
@@ -26,6 +26,7 @@ from chatkit_proto.events import (
     ThreadItemUpdatedEvent,
 )
 from chatkit_proto.icons import IconName
+from chatkit_proto.ids import ItemKind, new_item_id
 from chatkit_proto.items import (
     HiddenContextItem,
     StructuredInputItem,
@@ -56,8 +57,16 @@ class ClientToolCall:
 class AgentContext:
     """The per-run state shared by tools and the adapter (pass it as `context=` to the Runner)."""
 
-    def __init__(self, turn: Turn, newest_items: Sequence[ThreadItem] | None = None) -> None:
-        self.turn = turn
+    def __init__(
+        self,
+        thread: ThreadMetadata,
+        store: Store,
+        request_context: RequestContext,
+        newest_items: Sequence[ThreadItem] | None = None,
+    ) -> None:
+        self.thread = thread
+        self.store = store
+        self.request_context = request_context
         # The thread's newest items (newest first), when the app has loaded them anyway: the
         # adapter then needs no query of its own to resume an open workflow.
         self.newest_items = newest_items
@@ -71,20 +80,9 @@ class AgentContext:
         # The task whose current burst of events needs no further yield (see `_settle`).
         self._settled: asyncio.Task[Any] | None = None
 
-    @property
-    def thread(self) -> ThreadMetadata:
-        """The thread being answered (live: title changes reach the client)."""
-        return self.turn.thread
-
-    @property
-    def store(self) -> Store:
-        """The store of the thread."""
-        return self.turn.store
-
-    @property
-    def request_context(self) -> RequestContext:
-        """The request context every store call takes."""
-        return self.turn.context
+    def generate_id(self, kind: ItemKind = "message") -> str:
+        """A fresh id for an item this run creates."""
+        return new_item_id(kind)
 
     # -- streaming ---------------------------------------------------------------------------
 
@@ -116,7 +114,7 @@ class AgentContext:
         with the first, the SPEC §10.2 diff of every next one, then `thread.item.done` with
         the last. Returns the widget item's id.
         """
-        item_id = self.turn.new_item_id("message")
+        item_id = self.generate_id("message")
         if isinstance(widget, WidgetComponentBase):
             # A copy: the tool may go on changing its tree before the client is sent this one.
             item = self._widget_item(item_id, widget.model_copy(deep=True), copy_text)
@@ -151,7 +149,7 @@ class AgentContext:
     async def add_structured_input(self, inputs: Sequence[StructuredInput]) -> StructuredInputItem:
         """Ask the user the given questions; the answers arrive as a new request."""
         item = StructuredInputItem(
-            id=self.turn.new_item_id("message"),
+            id=self.generate_id("message"),
             thread_id=self.thread.id,
             created_at=utc_now(),
             inputs=list(inputs),
@@ -162,7 +160,7 @@ class AgentContext:
     async def hidden_context(self, content: JSONValue) -> None:
         """Keep a note in the thread for the model; the client never sees it."""
         item = HiddenContextItem(
-            id=self.turn.new_item_id("message"),
+            id=self.generate_id("message"),
             thread_id=self.thread.id,
             created_at=utc_now(),
             content=content,
@@ -177,7 +175,7 @@ class AgentContext:
             # The reference leaves the previous workflow open forever; close it instead.
             await self.end_workflow()
         item = WorkflowItem(
-            id=self.turn.new_item_id("workflow"),
+            id=self.generate_id("workflow"),
             thread_id=self.thread.id,
             created_at=utc_now(),
             workflow=workflow,

@@ -3,7 +3,7 @@
 The model sees the thread as Responses input items: user and assistant messages, completed
 client tool calls as a function call plus its output, and everything else the user was shown
 (widgets, tasks, structured input, images) or the app noted (hidden context) as user messages
-that say what they are. Subclass `HistoryConverter` to change how a piece is rendered, e.g.
+that say what they are. Subclass `ThreadItemConverter` to change how a piece is rendered, e.g.
 to send an attachment's bytes instead of a reference to it.
 
 Every item is one both model APIs accept: the Responses API, and Chat Completions through
@@ -15,7 +15,7 @@ content`, and a made-up item id would name a response item the provider never st
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from agents import TResponseInputItem
@@ -32,6 +32,7 @@ from chatkit_proto.items import (
     StructuredInputItem,
     TaskItem,
     ThreadItem,
+    ThreadItemBase,
     UserMessageItem,
     WidgetItem,
     WorkflowItem,
@@ -45,63 +46,72 @@ TAG_INSTRUCTIONS = (
 )
 
 
-class HistoryConverter:
+class ThreadItemConverter:
     """Renders thread items as model input; every method is a hook to override."""
 
-    def to_agent_input(self, items: Sequence[ThreadItem]) -> list[TResponseInputItem]:
-        """The model input for `items`, oldest first."""
-        converters: dict[str, Callable[[Any], list[TResponseInputItem]]] = {
-            "assistant_message": self.assistant_message,
-            "client_tool_call": self.client_tool_call,
-            "widget": self.widget,
-            "workflow": self.workflow,
-            "task": self.task,
-            "structured_input": self.structured_input,
-            "hidden_context_item": self.hidden_context,
-            "sdk_hidden_context": self.hidden_context,
-            "generated_image": self.generated_image,
+    async def to_agent_input(
+        self, thread_items: Sequence[ThreadItem] | ThreadItem
+    ) -> list[TResponseInputItem]:
+        """The model input for thread items (oldest first), or for one item."""
+        items = [thread_items] if isinstance(thread_items, ThreadItemBase) else thread_items
+        converters: dict[str, Callable[[Any], Awaitable[list[TResponseInputItem]]]] = {
+            "assistant_message": self.assistant_message_to_input,
+            "client_tool_call": self.client_tool_call_to_input,
+            "widget": self.widget_to_input,
+            "workflow": self.workflow_to_input,
+            "task": self.task_to_input,
+            "structured_input": self.structured_input_to_input,
+            "hidden_context_item": self.hidden_context_to_input,
+            "sdk_hidden_context": self.hidden_context_to_input,
+            "generated_image": self.generated_image_to_input,
         }
         result: list[TResponseInputItem] = []
         last = len(items) - 1
         for position, item in enumerate(items):
             if isinstance(item, UserMessageItem):
-                result.extend(self.user_message(item, is_last=position == last))
+                result.extend(
+                    await self.user_message_to_input(item, is_last_message=position == last)
+                )
             else:
                 convert = converters.get(item.type)
                 if convert is not None:
-                    result.extend(convert(item))
+                    result.extend(await convert(item))
         return result
 
     # -- user messages -----------------------------------------------------------------------
 
-    def user_message(self, item: UserMessageItem, is_last: bool) -> list[TResponseInputItem]:
+    async def user_message_to_input(
+        self, item: UserMessageItem, is_last_message: bool = True
+    ) -> list[TResponseInputItem]:
         """The message itself, then what the user quoted (newest message only), then tags."""
         text = "".join(
             f"@{part.text}" if isinstance(part, UserMessageTagContent) else part.text
             for part in item.content
         )
         content: list[ResponseInputContentParam] = [{"type": "input_text", "text": text}]
-        content.extend(self.attachment_content(attachment) for attachment in item.attachments)
+        content.extend([await self.attachment_to_message_content(a) for a in item.attachments])
         converted = [_message("user", content)]
-        if is_last and item.quoted_text:
-            converted.append(_user_text(self.quoted_text(item.quoted_text)))
+        if is_last_message and item.quoted_text:
+            converted.append(_user_text(await self.quoted_text_to_message_text(item.quoted_text)))
         tags = {part.text: part for part in item.content if isinstance(part, UserMessageTagContent)}
         if tags:
             tag_parts: list[ResponseInputContentParam] = [
                 {"type": "input_text", "text": TAG_INSTRUCTIONS}
             ]
-            tag_parts.extend(self.tag_content(tag) for tag in tags.values())
+            tag_parts.extend([await self.tag_to_message_content(tag) for tag in tags.values()])
             converted.append(_message("user", tag_parts))
         return converted
 
-    def quoted_text(self, quoted: str) -> str:
+    async def quoted_text_to_message_text(self, quoted: str) -> str:
         """What the model is told about the text the user replied to."""
         return (
             "The user is referring specifically to this earlier text:\n"
             f"<QuotedText>\n{quoted}\n</QuotedText>"
         )
 
-    def attachment_content(self, attachment: Attachment) -> ResponseInputContentParam:
+    async def attachment_to_message_content(
+        self, attachment: Attachment
+    ) -> ResponseInputContentParam:
         """An attachment as a content part: by default a reference the model can cite."""
         return {
             "type": "input_text",
@@ -111,14 +121,16 @@ class HistoryConverter:
             ),
         }
 
-    def tag_content(self, tag: UserMessageTagContent) -> ResponseInputContentParam:
+    async def tag_to_message_content(self, tag: UserMessageTagContent) -> ResponseInputContentParam:
         """An @-mention as a content part: by default its id, group and text."""
         group = f" group={tag.group}" if tag.group is not None else ""
         return {"type": "input_text", "text": f"<TAG id={tag.id}{group}>{tag.text}</TAG>"}
 
     # -- everything else ---------------------------------------------------------------------
 
-    def assistant_message(self, item: AssistantMessageItem) -> list[TResponseInputItem]:
+    async def assistant_message_to_input(
+        self, item: AssistantMessageItem
+    ) -> list[TResponseInputItem]:
         """The assistant's text, parts joined by newlines; citations are not sent back.
 
         A message without text (an answer cancelled before its first word) is left out:
@@ -129,7 +141,7 @@ class HistoryConverter:
             return []
         return [{"type": "message", "role": "assistant", "content": text}]
 
-    def client_tool_call(self, item: ClientToolCallItem) -> list[TResponseInputItem]:
+    async def client_tool_call_to_input(self, item: ClientToolCallItem) -> list[TResponseInputItem]:
         """A completed call and its output; a pending call is not shown to the model."""
         if item.status == "pending":
             return []
@@ -147,20 +159,22 @@ class HistoryConverter:
             },
         ]
 
-    def widget(self, item: WidgetItem) -> list[TResponseInputItem]:
+    async def widget_to_input(self, item: WidgetItem) -> list[TResponseInputItem]:
         """The widget the user saw, as JSON."""
         widget_json = item.widget.model_dump_json(by_alias=True, exclude_none=True)
         return [_user_text(f"A widget (id {item.id}) was shown to the user:\n{widget_json}")]
 
-    def workflow(self, item: WorkflowItem) -> list[TResponseInputItem]:
+    async def workflow_to_input(self, item: WorkflowItem) -> list[TResponseInputItem]:
         """Each custom task the user saw; thoughts and other tasks are left out."""
-        return [converted for task in item.workflow.tasks for converted in self._task(task)]
+        return [converted for task in item.workflow.tasks for converted in _task_input(task)]
 
-    def task(self, item: TaskItem) -> list[TResponseInputItem]:
+    async def task_to_input(self, item: TaskItem) -> list[TResponseInputItem]:
         """A standalone task, as a task of a workflow."""
-        return self._task(item.task)
+        return _task_input(item.task)
 
-    def structured_input(self, item: StructuredInputItem) -> list[TResponseInputItem]:
+    async def structured_input_to_input(
+        self, item: StructuredInputItem
+    ) -> list[TResponseInputItem]:
         """The questions the user was asked and how each was answered."""
         lines = "\n".join(_answer_line(question) for question in item.inputs)
         return [
@@ -170,7 +184,7 @@ class HistoryConverter:
             )
         ]
 
-    def hidden_context(
+    async def hidden_context_to_input(
         self, item: HiddenContextItem | SDKHiddenContextItem
     ) -> list[TResponseInputItem]:
         """A note for the model that the user never saw."""
@@ -182,7 +196,7 @@ class HistoryConverter:
             )
         ]
 
-    def generated_image(self, item: GeneratedImageItem) -> list[TResponseInputItem]:
+    async def generated_image_to_input(self, item: GeneratedImageItem) -> list[TResponseInputItem]:
         """An image the assistant made, shown to the model again."""
         if item.image is None:
             return []
@@ -196,11 +210,12 @@ class HistoryConverter:
             )
         ]
 
-    def _task(self, task: Task) -> list[TResponseInputItem]:
-        if not isinstance(task, CustomTask) or not (task.title or task.content):
-            return []
-        body = ": ".join(part for part in (task.title, task.content) if part)
-        return [_user_text(f"A task was shown to the user:\n<Task>\n{body}\n</Task>")]
+
+def _task_input(task: Task) -> list[TResponseInputItem]:
+    if not isinstance(task, CustomTask) or not (task.title or task.content):
+        return []
+    body = ": ".join(part for part in (task.title, task.content) if part)
+    return [_user_text(f"A task was shown to the user:\n<Task>\n{body}\n</Task>")]
 
 
 def _answer_line(question: StructuredInput) -> str:
@@ -222,9 +237,11 @@ def _user_text(text: str) -> TResponseInputItem:
     return _message("user", [{"type": "input_text", "text": text}])
 
 
-_DEFAULT = HistoryConverter()
+_DEFAULT = ThreadItemConverter()
 
 
-def to_agent_input(items: Sequence[ThreadItem]) -> list[TResponseInputItem]:
+async def simple_to_agent_input(
+    thread_items: Sequence[ThreadItem] | ThreadItem,
+) -> list[TResponseInputItem]:
     """The model input for thread items (oldest first), with the default conventions."""
-    return _DEFAULT.to_agent_input(items)
+    return await _DEFAULT.to_agent_input(thread_items)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from chatkit_proto.app import StreamEvent, Turn
+from chatkit_proto.app import StreamEvent
 from chatkit_proto.base import utc_now
 from chatkit_proto.content import AssistantMessageContent
 from chatkit_proto.events import (
@@ -13,19 +13,21 @@ from chatkit_proto.events import (
     ThreadItemDoneEvent,
     ThreadItemUpdatedEvent,
 )
+from chatkit_proto.ids import new_item_id
 from chatkit_proto.items import AssistantMessageItem
+from chatkit_proto.threads import ThreadMetadata
 from chatkit_proto.updates import ContentPartAdded, ContentPartDone
 
 
-async def stream_message_by_hand(turn: Turn, deltas: list[str]) -> AsyncIterator[StreamEvent]:
+async def stream_message_by_hand(
+    thread: ThreadMetadata, deltas: list[str]
+) -> AsyncIterator[StreamEvent]:
     """The events of an assistant message made of `deltas`, in the order a model streams them."""
     created = utc_now()
-    item_id = turn.new_item_id()
+    item_id = new_item_id("message")
     text = "".join(deltas)
     yield ThreadItemAddedEvent(
-        item=AssistantMessageItem(
-            id=item_id, thread_id=turn.thread.id, created_at=created, content=[]
-        )
+        item=AssistantMessageItem(id=item_id, thread_id=thread.id, created_at=created, content=[])
     )
     yield ThreadItemUpdatedEvent(
         item_id=item_id,
@@ -40,7 +42,7 @@ async def stream_message_by_hand(turn: Turn, deltas: list[str]) -> AsyncIterator
     yield ThreadItemDoneEvent(
         item=AssistantMessageItem(
             id=item_id,
-            thread_id=turn.thread.id,
+            thread_id=thread.id,
             created_at=created,
             content=[AssistantMessageContent(text=text)],
         )

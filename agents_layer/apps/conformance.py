@@ -22,7 +22,7 @@ from agents.models.interface import Model
 
 from agents_layer.adapter import stream_agent_response
 from agents_layer.context import AgentContext, ClientToolCall
-from agents_layer.history import to_agent_input
+from agents_layer.history import simple_to_agent_input
 from agents_layer.messages import stream_message_by_hand
 from agents_layer.providers import create_model
 from agents_layer.settings import AppSettings
@@ -286,8 +286,8 @@ class ConformanceApp(ChatKitApp):
         recent = await turn.store.load_thread_items(
             turn.thread.id, None, HISTORY_WINDOW, "desc", turn.context
         )
-        agent_input = to_agent_input(list(reversed(recent.data)))
-        context = AgentContext(turn, recent.data)
+        agent_input = await simple_to_agent_input(list(reversed(recent.data)))
+        context = AgentContext(turn.thread, turn.store, turn.context, newest_items=recent.data)
         result = Runner.run_streamed(
             self.agent,
             agent_input,
@@ -319,7 +319,7 @@ class ConformanceApp(ChatKitApp):
                     content=f"The user completed task {task_id}.",
                 )
             )
-            async for event in stream_message_by_hand(turn, ["Marked ", "as done."]):
+            async for event in stream_message_by_hand(turn.thread, ["Marked ", "as done."]):
                 yield event
         elif action.type == "task.highlight" and sender and row:
             text = row.children[0]

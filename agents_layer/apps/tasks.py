@@ -14,7 +14,7 @@ from agents.tool import Tool
 from agents_layer.adapter import stream_agent_response
 from agents_layer.apps.tasks_store import MemoryTaskStore, SQLiteTaskStore, Task, TaskStore
 from agents_layer.context import AgentContext
-from agents_layer.history import to_agent_input
+from agents_layer.history import simple_to_agent_input
 from agents_layer.mcp import MCPServers, load_mcp_config
 from agents_layer.messages import stream_message_by_hand
 from agents_layer.offline_model import OfflineModel
@@ -213,10 +213,10 @@ class TasksApp(ChatKitApp):
                 tools=build_tools(self.tasks, turn.context.user_id),
                 mcp_servers=await self.mcp.active() if self.mcp is not None else [],
             )
-            context = AgentContext(turn, recent.data)
+            context = AgentContext(turn.thread, turn.store, turn.context, newest_items=recent.data)
             result = Runner.run_streamed(
                 agent,
-                to_agent_input(list(reversed(recent.data))),
+                await simple_to_agent_input(list(reversed(recent.data))),
                 context=context,
                 run_config=RunConfig(model=self.model, tracing_disabled=True),
             )
@@ -278,7 +278,7 @@ class TasksApp(ChatKitApp):
             item=sender.model_copy(update={"widget": widget, "copy_text": copy_text(current)})
         )
         async for event in stream_message_by_hand(
-            turn, ["Marked ", f"“{task.title}” ", "as done."]
+            turn.thread, ["Marked ", f"“{task.title}” ", "as done."]
         ):
             yield event
 

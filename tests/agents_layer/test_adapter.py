@@ -61,7 +61,7 @@ from agents_layer.adapter import StreamConverter, stream_agent_response
 from agents_layer.context import AgentContext, ClientToolCall
 from agents_layer.model_script import parse_script
 from agents_layer.scripted_model import ScriptedModel, ScriptExhausted, scripted_turn_chat_chunks
-from chatkit_proto.app import StreamEvent, Turn
+from chatkit_proto.app import StreamEvent
 from chatkit_proto.base import utc_now
 from chatkit_proto.codec import encode_event
 from chatkit_proto.context import RequestContext
@@ -139,7 +139,7 @@ class Harness:
     async def start(self) -> tuple[AgentContext, RunResultStreaming]:
         """Start a run on the (saved) thread, without consuming it."""
         await self.store.save_thread(self.thread, self.request)
-        context = AgentContext(Turn(self.thread, self.request, self.store))
+        context = AgentContext(self.thread, self.store, self.request)
         result = Runner.run_streamed(
             self.agent,
             "hi",

@@ -30,7 +30,6 @@ from openai.types.responses.response_output_text_annotation_added_event import (
 
 from agents_layer.adapter import stream_agent_response
 from agents_layer.context import AgentContext
-from chatkit_proto.app import Turn
 from chatkit_proto.base import utc_now
 from chatkit_proto.codec import encode_event
 from chatkit_proto.context import RequestContext
@@ -104,7 +103,7 @@ async def test_part_updates_carry_their_content_index() -> None:
     store = MemoryStore()
     request = RequestContext(user_id="tester")
     thread = ThreadMetadata(id="thr_parts", created_at=utc_now())
-    context = AgentContext(Turn(thread, request, store), newest_items=[])
+    context = AgentContext(thread, store, request, newest_items=[])
     result = Runner.run_streamed(
         Agent[AgentContext](name="Assistant"),
         "hi",

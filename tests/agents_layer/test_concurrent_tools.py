@@ -20,7 +20,6 @@ from agents_layer.adapter import stream_agent_response
 from agents_layer.context import AgentContext
 from agents_layer.model_script import parse_script
 from agents_layer.scripted_model import ScriptedModel
-from chatkit_proto.app import Turn
 from chatkit_proto.base import utc_now
 from chatkit_proto.codec import encode_event
 from chatkit_proto.context import RequestContext
@@ -58,7 +57,7 @@ async def run(
     request = RequestContext(user_id="tester")
     thread = ThreadMetadata(id="thr_concurrent", created_at=utc_now())
     await store.save_thread(thread, request)
-    context = AgentContext(Turn(thread, request, store), newest_items=[])
+    context = AgentContext(thread, store, request, newest_items=[])
     agent = Agent[AgentContext](name="Assistant", tools=list(tools))
     result = Runner.run_streamed(
         agent, "hi", context=context, run_config=RunConfig(model=scripted, tracing_disabled=True)

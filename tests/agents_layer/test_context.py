@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from agents_layer.context import AgentContext, ClientToolCall
-from chatkit_proto.app import Turn
 from chatkit_proto.base import utc_now
 from chatkit_proto.codec import encode_event
 from chatkit_proto.context import RequestContext
@@ -27,7 +26,7 @@ from chatkit_proto.workflows import CustomSummary, CustomTask, Workflow
 @pytest.fixture
 def context() -> AgentContext:
     thread = ThreadMetadata(id="thr_ctx", created_at=utc_now())
-    return AgentContext(Turn(thread, RequestContext(user_id="u"), MemoryStore()))
+    return AgentContext(thread, MemoryStore(), RequestContext(user_id="u"))
 
 
 def sent(context: AgentContext) -> list[dict[str, Any]]:
@@ -46,13 +45,12 @@ def kinds(events: list[dict[str, Any]]) -> list[str]:
     ]
 
 
-def test_exposes_the_turn(context: AgentContext) -> None:
-    turn = context.turn
-    assert (context.thread, context.store, context.request_context) == (
-        turn.thread,
-        turn.store,
-        turn.context,
-    )
+def test_takes_thread_store_and_request_context_by_keyword() -> None:
+    thread = ThreadMetadata(id="thr_1", created_at=utc_now())
+    store, request = MemoryStore(), RequestContext(user_id="u")
+    context = AgentContext(thread=thread, store=store, request_context=request)
+    assert (context.thread, context.store, context.request_context) == (thread, store, request)
+    assert context.generate_id("workflow").startswith("wf_")
     assert context.client_tool_call is None and context.workflow_item is None
     assert ClientToolCall("get_location").arguments == {}
 

@@ -11,7 +11,7 @@ import pytest
 from agents.models.chatcmpl_converter import Converter
 from pydantic import TypeAdapter
 
-from agents_layer.history import TAG_INSTRUCTIONS, HistoryConverter, to_agent_input
+from agents_layer.history import TAG_INSTRUCTIONS, ThreadItemConverter, simple_to_agent_input
 from chatkit_proto import widgets as w
 from chatkit_proto.attachments import Attachment, FileAttachment
 from chatkit_proto.content import (
@@ -121,10 +121,10 @@ def _as_we_send_it(item: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("path", sorted(FIXTURES.glob("*.json")), ids=lambda p: p.stem)
-def test_model_input_matches_the_reference(path: Path) -> None:
+async def test_model_input_matches_the_reference(path: Path) -> None:
     fixture = json.loads(path.read_text())
     snapshots = iter(_thread_snapshots(fixture))
-    expected = to_agent_input(next(snapshots, []))
+    expected = await simple_to_agent_input(next(snapshots, []))
     for call in fixture["model_calls"]:
         model_input = [_as_we_send_it(item) for item in call["input"]]
         # A call belongs to the first request (from the current one on) whose history is a
@@ -135,7 +135,7 @@ def test_model_input_matches_the_reference(path: Path) -> None:
         ):
             snapshot = next(snapshots, None)
             assert snapshot is not None, f"turn {call['turn']}: no request history matches"
-            expected = to_agent_input(snapshot)
+            expected = await simple_to_agent_input(snapshot)
 
 
 def test_the_reference_transcripts_cover_the_fixture_conventions() -> None:
@@ -172,9 +172,9 @@ def texts_of(item: dict[str, Any]) -> list[str]:
     return [part["text"] for part in item["content"]]
 
 
-def test_user_message_joins_text_and_renders_tags_inline() -> None:
+async def test_user_message_joins_text_and_renders_tags_inline() -> None:
     bob = UserMessageTagContent(id="u1", text="Bob", data={}, group="people")
-    converted = to_agent_input(
+    converted = await simple_to_agent_input(
         [
             user_message(
                 UserMessageTextContent(text="Ask "),
@@ -191,16 +191,16 @@ def test_user_message_joins_text_and_renders_tags_inline() -> None:
     assert len(converted) == 2
 
 
-def test_tag_without_group_omits_the_group() -> None:
+async def test_tag_without_group_omits_the_group() -> None:
     tag = UserMessageTagContent(id="p9", text="Plan", data={})
-    converted = to_agent_input([user_message(tag)])
+    converted = await simple_to_agent_input([user_message(tag)])
     assert converted[1]["content"][1]["text"] == "<TAG id=p9>Plan</TAG>"
 
 
-def test_quoted_text_only_for_the_newest_message() -> None:
+async def test_quoted_text_only_for_the_newest_message() -> None:
     older = user_message(UserMessageTextContent(text="first"), quoted_text="old quote")
     newest = user_message(UserMessageTextContent(text="second"), quoted_text="the Lisbon part")
-    converted = to_agent_input([older, newest])
+    converted = await simple_to_agent_input([older, newest])
     assert [texts_of(item) for item in converted[:2]] == [["first"], ["second"]]
     assert len(converted) == 3
     (quote,) = texts_of(converted[2])
@@ -208,19 +208,19 @@ def test_quoted_text_only_for_the_newest_message() -> None:
     assert "old quote" not in json.dumps(converted)
 
 
-def test_quote_comes_before_tags() -> None:
+async def test_quote_comes_before_tags() -> None:
     tag = UserMessageTagContent(id="u1", text="Bob", data={})
-    converted = to_agent_input([user_message(tag, quoted_text="quoted")])
+    converted = await simple_to_agent_input([user_message(tag, quoted_text="quoted")])
     assert "quoted" in texts_of(converted[1])[0]
     assert texts_of(converted[2])[0] == TAG_INSTRUCTIONS
 
 
-def test_attachment_and_tag_hooks_can_be_overridden() -> None:
-    class Converter(HistoryConverter):
-        def attachment_content(self, attachment: Attachment) -> Any:
+async def test_attachment_and_tag_hooks_can_be_overridden() -> None:
+    class Converter(ThreadItemConverter):
+        async def attachment_to_message_content(self, attachment: Attachment) -> Any:
             return {"type": "input_file", "file_id": attachment.id}
 
-        def tag_content(self, tag: UserMessageTagContent) -> Any:
+        async def tag_to_message_content(self, tag: UserMessageTagContent) -> Any:
             return {"type": "input_text", "text": f"#{tag.id}"}
 
     attachment = FileAttachment(id="atc_1", name="a.txt", mime_type="text/plain")
@@ -229,12 +229,12 @@ def test_attachment_and_tag_hooks_can_be_overridden() -> None:
         UserMessageTagContent(id="t1", text="T", data={}),
         attachments=[attachment],
     )
-    converted = Converter().to_agent_input([item])
+    converted = await Converter().to_agent_input([item])
     assert converted[0]["content"][1] == {"type": "input_file", "file_id": "atc_1"}
     assert converted[1]["content"][1] == {"type": "input_text", "text": "#t1"}
 
 
-def test_assistant_message_is_its_text_without_annotations() -> None:
+async def test_assistant_message_is_its_text_without_annotations() -> None:
     annotation = Annotation(source=URLSource(url="https://x.example", title="X"), index=1)
     item = AssistantMessageItem(
         id="msg_a",
@@ -245,23 +245,27 @@ def test_assistant_message_is_its_text_without_annotations() -> None:
             AssistantMessageContent(text="B"),
         ],
     )
-    assert to_agent_input([item]) == [{"type": "message", "role": "assistant", "content": "A\nB"}]
+    assert await simple_to_agent_input([item]) == [
+        {"type": "message", "role": "assistant", "content": "A\nB"}
+    ]
 
 
-def test_assistant_message_without_text_is_left_out() -> None:
+async def test_assistant_message_without_text_is_left_out() -> None:
     empty = AssistantMessageItem(
         id="msg_a", thread_id="thr_1", created_at=NOW, content=[AssistantMessageContent(text="")]
     )
-    assert to_agent_input([empty]) == []
+    assert await simple_to_agent_input([empty]) == []
 
 
-def test_the_second_message_of_a_thread_converts_for_chat_completions() -> None:
+async def test_the_second_message_of_a_thread_converts_for_chat_completions() -> None:
     # The reproduction: this raised `UserError: Unknown content`.
     question = user_message(UserMessageTextContent(text="Hi"))
     answer = AssistantMessageItem(
         id="msg_a", thread_id="thr_1", created_at=NOW, content=[AssistantMessageContent(text="Yo")]
     )
-    messages = Converter.items_to_messages(to_agent_input([question, answer, question]))
+    messages = Converter.items_to_messages(
+        await simple_to_agent_input([question, answer, question])
+    )
     assert messages == [
         {"role": "user", "content": [{"type": "text", "text": "Hi"}]},
         {"role": "assistant", "content": "Yo"},
@@ -274,10 +278,10 @@ def every_item_kind() -> list[ThreadItem]:
     return [ITEM.validate_python(item) for item in data["items"]]
 
 
-def test_every_item_kind_is_valid_input_for_both_apis() -> None:
+async def test_every_item_kind_is_valid_input_for_both_apis() -> None:
     items = every_item_kind()
     assert {item.type for item in items} == ITEM_TYPES
-    agent_input = to_agent_input(items)
+    agent_input = await simple_to_agent_input(items)
     # As the Responses API's published request types accept it, and as the Agents SDK
     # converts it for Chat Completions (which raises on what it cannot convert).
     check_responses_input(agent_input)
@@ -293,23 +297,23 @@ def test_every_item_kind_is_valid_input_for_both_apis() -> None:
     assert messages[12]["content"][1]["type"] == "image_url"
 
 
-def test_pending_client_tool_call_is_not_sent() -> None:
+async def test_pending_client_tool_call_is_not_sent() -> None:
     item = ClientToolCallItem(
         id="fc_1", thread_id="thr_1", created_at=NOW, call_id="call_1", name="t", arguments={}
     )
-    assert to_agent_input([item]) == []
+    assert await simple_to_agent_input([item]) == []
 
 
-def test_widget_is_described_with_its_json() -> None:
+async def test_widget_is_described_with_its_json() -> None:
     widget = w.Card(children=[w.Text(value="Buy milk")])
     item = WidgetItem(id="msg_w", thread_id="thr_1", created_at=NOW, widget=widget)
-    (converted,) = to_agent_input([item])
+    (converted,) = await simple_to_agent_input([item])
     (text,) = texts_of(converted)
     assert "msg_w" in text
     assert text.endswith(widget.model_dump_json(by_alias=True, exclude_none=True))
 
 
-def test_workflow_keeps_only_custom_tasks_with_a_title_or_content() -> None:
+async def test_workflow_keeps_only_custom_tasks_with_a_title_or_content() -> None:
     workflow = Workflow(
         type="custom",
         tasks=[
@@ -320,16 +324,16 @@ def test_workflow_keeps_only_custom_tasks_with_a_title_or_content() -> None:
         ],
     )
     item = WorkflowItem(id="wf_1", thread_id="thr_1", created_at=NOW, workflow=workflow)
-    converted = to_agent_input([item])
+    converted = await simple_to_agent_input([item])
     assert [texts_of(message)[0].split("\n", 1)[1] for message in converted] == [
         "<Task>\nSearched: 3 results\n</Task>",
         "<Task>\nonly content\n</Task>",
     ]
     standalone = TaskItem(id="tsk_1", thread_id="thr_1", created_at=NOW, task=workflow.tasks[0])
-    assert to_agent_input([standalone]) == converted[:1]
+    assert await simple_to_agent_input([standalone]) == converted[:1]
 
 
-def test_structured_input_lists_every_answer() -> None:
+async def test_structured_input_lists_every_answer() -> None:
     item = StructuredInputItem(
         id="msg_s",
         thread_id="thr_1",
@@ -346,7 +350,7 @@ def test_structured_input_lists_every_answer() -> None:
             FreeformInput(id="x", question="Extra?"),
         ],
     )
-    (text,) = texts_of(to_agent_input([item])[0])
+    (text,) = texts_of((await simple_to_agent_input([item]))[0])
     assert "answered" in text
     body = text.split("<StructuredInput>\n", 1)[1]
     assert (
@@ -355,17 +359,17 @@ def test_structured_input_lists_every_answer() -> None:
     )
 
 
-def test_hidden_context_wraps_any_json_content() -> None:
+async def test_hidden_context_wraps_any_json_content() -> None:
     items = [
         HiddenContextItem(id="h1", thread_id="thr_1", created_at=NOW, content="plain note"),
         HiddenContextItem(id="h2", thread_id="thr_1", created_at=NOW, content={"k": [1]}),
     ]
-    texts = [texts_of(item)[0] for item in to_agent_input(items)]
+    texts = [texts_of(item)[0] for item in await simple_to_agent_input(items)]
     assert texts[0].endswith("<HiddenContext>\nplain note\n</HiddenContext>")
     assert texts[1].endswith('<HiddenContext>\n{"k": [1]}\n</HiddenContext>')
 
 
-def test_generated_image_is_shown_again_and_unfinished_one_skipped() -> None:
+async def test_generated_image_is_shown_again_and_unfinished_one_skipped() -> None:
     done = GeneratedImageItem(
         id="msg_i",
         thread_id="thr_1",
@@ -373,7 +377,7 @@ def test_generated_image_is_shown_again_and_unfinished_one_skipped() -> None:
         image=GeneratedImage(id="ig_1", url="https://img.example/1.png"),
     )
     unfinished = GeneratedImageItem(id="msg_j", thread_id="thr_1", created_at=NOW)
-    (converted,) = to_agent_input([done, unfinished])
+    (converted,) = await simple_to_agent_input([done, unfinished])
     assert converted["content"][1] == {
         "type": "input_image",
         "image_url": "https://img.example/1.png",
@@ -381,5 +385,8 @@ def test_generated_image_is_shown_again_and_unfinished_one_skipped() -> None:
     }
 
 
-def test_end_of_turn_is_not_sent() -> None:
-    assert to_agent_input([EndOfTurnItem(id="e", thread_id="thr_1", created_at=NOW)]) == []
+async def test_end_of_turn_is_not_sent() -> None:
+    assert (
+        await simple_to_agent_input([EndOfTurnItem(id="e", thread_id="thr_1", created_at=NOW)])
+        == []
+    )
