@@ -35,8 +35,9 @@ from chatkit_proto.requests import (
     ThreadsAddClientToolOutputReq,
 )
 from chatkit_proto.responses import SyncCustomActionResponse, TranscriptionResult
+from chatkit_proto.testing import strategies as S
 from chatkit_proto.threads import Page, Thread
-from tests import strategies as S
+from tests.profiles import CODEC_SETTINGS, examples
 from tests.sse_parser import SSEParser, parse_stream
 
 EVENT_ADAPTER: TypeAdapter[Any] = TypeAdapter(ThreadStreamEvent)
@@ -189,7 +190,7 @@ def as_event(value: Any) -> Any:
 
 
 @pytest.mark.parametrize("kind", sorted(S.REQUESTS))
-@S.CODEC_SETTINGS
+@CODEC_SETTINGS
 @given(data=st.data())
 def test_request_round_trip(kind: str, data: st.DataObject) -> None:
     """decode_request(encode_body(req)) == req, for every request type."""
@@ -200,7 +201,7 @@ def test_request_round_trip(kind: str, data: st.DataObject) -> None:
 
 
 @pytest.mark.parametrize("kind", sorted(EVENT_CASES))
-@S.CODEC_SETTINGS
+@CODEC_SETTINGS
 @given(data=st.data())
 def test_event_round_trip_through_sse(kind: str, data: st.DataObject) -> None:
     """SSE frame -> independent parser -> JSON -> ThreadStreamEvent is the identity."""
@@ -213,7 +214,7 @@ def test_event_round_trip_through_sse(kind: str, data: st.DataObject) -> None:
 
 
 @pytest.mark.parametrize("kind", sorted(S.ITEMS))
-@S.CODEC_SETTINGS
+@CODEC_SETTINGS
 @given(data=st.data())
 def test_item_round_trip(kind: str, data: st.DataObject) -> None:
     """Every item type reads back as itself (hidden ones too: stores and tools use them)."""
@@ -224,7 +225,7 @@ def test_item_round_trip(kind: str, data: st.DataObject) -> None:
     assert_compact(encoded)
 
 
-@S.CODEC_SETTINGS
+@CODEC_SETTINGS
 @given(root=S.widget_roots)
 def test_widget_root_round_trip(root: Any) -> None:
     """Widget trees (nested, unknown props, unknown component types) read back as themselves."""
@@ -233,7 +234,7 @@ def test_widget_root_round_trip(root: Any) -> None:
     assert_wire_matches(root, json.loads(encoded))
 
 
-@S.CODEC_SETTINGS
+@CODEC_SETTINGS
 @given(source=S.widget_root_dicts)
 def test_widget_json_is_stable(source: dict[str, Any]) -> None:
     """A widget's wire JSON is a fixed point: validating it and dumping again changes nothing."""
@@ -242,7 +243,7 @@ def test_widget_json_is_stable(source: dict[str, Any]) -> None:
     assert once == twice
 
 
-@S.CODEC_SETTINGS
+@CODEC_SETTINGS
 @given(component=S.widget_components)
 def test_widget_component_round_trip(component: Any) -> None:
     """Single components (as `widget.component.updated` carries them) read back as themselves."""
@@ -252,7 +253,7 @@ def test_widget_component_round_trip(component: Any) -> None:
 
 
 @pytest.mark.parametrize("kind", sorted(BODY_CASES))
-@S.CODEC_SETTINGS
+@CODEC_SETTINGS
 @given(data=st.data())
 def test_response_body_round_trip(kind: str, data: st.DataObject) -> None:
     """JSON response bodies read back as their model; compact, no null model field."""
@@ -267,7 +268,7 @@ def test_response_body_round_trip(kind: str, data: st.DataObject) -> None:
 # --- Framing and serialization rules -------------------------------------------------------
 
 
-@S.examples(4)
+@examples(4)
 @given(event=st.one_of(S.stream_events, S.text_deltas))
 def test_frame_is_one_compact_data_line(event: Any) -> None:
     """F1: `data: ` + one line of compact JSON + `\\n\\n`, whatever the text holds."""
@@ -277,14 +278,14 @@ def test_frame_is_one_compact_data_line(event: Any) -> None:
     assert isinstance(obj, dict) and obj["type"] == event.type
 
 
-@S.examples(4)
+@examples(4)
 @given(event=S.stream_events)
 def test_no_model_field_is_null(event: Any) -> None:
     """F3/F5: nulls only inside free-form JSON; private attachment metadata never sent."""
     assert_wire_matches(event, json.loads(frame_payload(encode_event(event))))
 
 
-@S.CODEC_SETTINGS
+@CODEC_SETTINGS
 @given(
     item=S.user_message_items.filter(lambda i: i.attachments)
     | S.image_attachments
@@ -302,7 +303,7 @@ def test_attachment_metadata_never_appears(item: Any) -> None:
         assert "metadata" not in orjson.loads(dump_json(attachment))
 
 
-@S.CODEC_SETTINGS
+@CODEC_SETTINGS
 @given(thread=S.thread_metadata)
 def test_wire_threads_blank_private_metadata(thread: Any) -> None:
     """F4: every thread the server builds carries `"metadata":{}` and an empty item page."""
@@ -313,7 +314,7 @@ def test_wire_threads_blank_private_metadata(thread: Any) -> None:
     assert wire["items"] == {"data": [], "has_more": False}
 
 
-@S.examples(4)
+@examples(4)
 @given(
     item_id=S.ids,
     content_index=st.one_of(S.indices, st.integers(min_value=-(2**70), max_value=2**70)),
@@ -327,7 +328,7 @@ def test_text_delta_frame_equals_pydantic_frame(
     assert encode_event(fast) == encode_event(fast.to_event())
 
 
-@S.CODEC_SETTINGS
+@CODEC_SETTINGS
 @given(
     values=st.lists(st.one_of(S.stream_events, S.text_deltas), min_size=1, max_size=5),
     pings=st.lists(st.booleans(), min_size=5, max_size=5),
@@ -405,7 +406,7 @@ def check_decode(body: bytes) -> Any:
         return None
 
 
-@S.examples(8)
+@examples(8)
 @given(body=st.binary(max_size=300))
 def test_decoding_arbitrary_bytes(body: bytes) -> None:
     """Random bytes never raise anything but InvalidRequest."""
@@ -415,7 +416,7 @@ def test_decoding_arbitrary_bytes(body: bytes) -> None:
 _unknown_types = st.sampled_from(["threads.frobnicate", "", "THREADS.CREATE", "input_text"])
 
 
-@S.examples(8)
+@examples(8)
 @given(
     value=st.one_of(
         S.json_values,
@@ -472,7 +473,7 @@ def mutated_requests(draw: st.DrawFn) -> bytes:
     return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
 
-@S.examples(12)
+@examples(12)
 @given(body=mutated_requests())
 def test_decoding_mutated_requests(body: bytes) -> None:
     """Dropped keys, wrong types and unknown `type`s give InvalidRequest with exact paths."""
@@ -525,7 +526,7 @@ def test_oracle_parser_fields() -> None:
     assert parser.retry == 10
 
 
-@S.CODEC_SETTINGS
+@CODEC_SETTINGS
 @given(
     lines=st.lists(
         st.tuples(

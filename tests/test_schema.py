@@ -18,8 +18,9 @@ from chatkit_proto.codec import dump_json, encode_body
 from chatkit_proto.events import ThreadStreamEvent
 from chatkit_proto.requests import NonStreamingReq, StreamingReq
 from chatkit_proto.schema import build_schema, render
+from chatkit_proto.testing import strategies as S
 from chatkit_proto.widgets import WidgetRoot
-from tests import strategies as S
+from tests.profiles import CODEC_SETTINGS
 from tests.test_reference_fixtures import FIXTURE_NAMES, RESPONSE_MODELS, exchanges
 
 try:
@@ -205,7 +206,7 @@ def test_invalid_requests_do_not_validate(body: dict[str, Any]) -> None:
 
 
 @needs_jsonschema
-@S.CODEC_SETTINGS
+@CODEC_SETTINGS
 @given(event=S.stream_events)
 def test_encoded_events_validate(event: Any) -> None:
     """Events from every strategy (widgets with unknown props and types too) fit the schema."""
@@ -213,7 +214,7 @@ def test_encoded_events_validate(event: Any) -> None:
 
 
 @needs_jsonschema
-@S.CODEC_SETTINGS
+@CODEC_SETTINGS
 @given(request=S.requests)
 def test_encoded_requests_validate(request: Any) -> None:
     assert_valid("ChatKitReq", json.loads(encode_body(request)))

@@ -6,8 +6,8 @@ import orjson
 from hypothesis import given
 
 from chatkit_proto.codec import dump_json
+from chatkit_proto.testing.strategies import thread_metadata
 from chatkit_proto.threads import ThreadMetadata, to_wire_thread, wire_thread_plain
-from tests.strategies import thread_metadata
 
 
 @given(thread_metadata)

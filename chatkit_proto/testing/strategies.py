@@ -1,22 +1,20 @@
-"""Hypothesis strategies for every wire model of `chatkit_proto`, and the profiles that run them.
+"""Hypothesis strategies for every wire model of `chatkit_proto`.
 
 Models are drawn with `st.builds(Model, ...)`; widget trees are drawn as JSON-shaped dicts and
 validated through the widget unions, so unknown props and unknown component types travel the
 same path as a client-facing payload. Text strategies mix plain text with the characters that
 break naive framing (newlines, `\\r`, U+2028, NUL, emoji) and now and then a 100 kB string.
 
-Profiles (select with the `HYPOTHESIS_PROFILE` environment variable, default `ci`):
-`ci` is derandomized and small so the suite is quick and never flakes; `dev` is random and
-larger; `thorough` is for a long soak before a release.
+Use them in your own tests: `@given(strategies.stream_events)`, or `st.from_type(...)` of any
+model (and of the `ThreadStreamEvent`, `ThreadItem` and `ChatKitReq` unions) after
+`chatkit_proto.testing.register_strategies()`.
 """
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 from pydantic import TypeAdapter
@@ -141,37 +139,6 @@ from chatkit_proto.workflows import (
     ThoughtTask,
     Workflow,
 )
-
-# --- Profiles ------------------------------------------------------------------------------
-
-_QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example]
-settings.register_profile(
-    "ci",
-    max_examples=40,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    print_blob=False,
-    suppress_health_check=_QUIET,
-)
-settings.register_profile("dev", max_examples=200, deadline=None, suppress_health_check=_QUIET)
-settings.register_profile(
-    "thorough", max_examples=2_000, deadline=None, suppress_health_check=_QUIET
-)
-
-PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
-if PROFILE not in ("ci", "dev", "thorough"):
-    PROFILE = "ci"
-
-CODEC_SETTINGS = settings(settings.get_profile(PROFILE))
-"""Decorator applying the selected profile to one test, without touching the global default."""
-
-
-def examples(factor: int) -> settings:
-    """The selected profile with `factor` times its example count (for cheap, broad tests)."""
-    base = settings.get_profile(PROFILE)
-    return settings(base, max_examples=base.max_examples * factor)
-
 
 # --- Scalars -------------------------------------------------------------------------------
 
