@@ -252,7 +252,7 @@ entity_sources = st.builds(
     **_source_base(),
 )
 sources = st.one_of(url_sources, file_sources, entity_sources)
-annotations = st.builds(Annotation, source=sources, index=optional(indices))
+annotation_models = st.builds(Annotation, source=sources, index=optional(indices))
 
 user_text_contents = st.builds(UserMessageTextContent, text=texts())
 user_tag_contents = st.builds(
@@ -277,7 +277,7 @@ user_message_inputs = st.builds(
     inference_options=inference_options,
 )
 assistant_contents = st.builds(
-    AssistantMessageContent, text=texts(), annotations=st.lists(annotations, max_size=2)
+    AssistantMessageContent, text=texts(), annotation_models=st.lists(annotation_models, max_size=2)
 )
 
 upload_descriptors = st.builds(
@@ -895,7 +895,7 @@ UPDATES: dict[str, SearchStrategy[Any]] = {
         ContentPartAnnotationAdded,
         content_index=indices,
         annotation_index=indices,
-        annotation=annotations,
+        annotation=annotation_models,
     ),
     "assistant_message.content_part.done": st.builds(
         ContentPartDone, content_index=indices, content=assistant_contents
