@@ -277,7 +277,7 @@ user_message_inputs = st.builds(
     inference_options=inference_options,
 )
 assistant_contents = st.builds(
-    AssistantMessageContent, text=texts(), annotation_models=st.lists(annotation_models, max_size=2)
+    AssistantMessageContent, text=texts(), annotations=st.lists(annotation_models, max_size=2)
 )
 
 upload_descriptors = st.builds(
