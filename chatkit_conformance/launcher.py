@@ -9,6 +9,7 @@ import shlex
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -37,12 +38,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+_INTERPRETERS = frozenset({"python", "python3", "{python}"})
+
+
 def server_argv(command: str, port: int, script_path: str) -> list[str]:
-    """Split the command like a shell would and fill `{port}` and `{script}` in each word."""
-    return [
-        word.replace("{port}", str(port)).replace("{script}", script_path)
-        for word in shlex.split(command)
-    ]
+    """Split the command like a shell would and fill `{port}` and `{script}` in each word.
+
+    A leading `python` (or `{python}`) is the interpreter running this tool, so a command
+    written as `python server.py ...` works without an activated virtual environment.
+    """
+    words = shlex.split(command)
+    if words and words[0] in _INTERPRETERS:
+        words[0] = sys.executable
+    return [word.replace("{port}", str(port)).replace("{script}", script_path) for word in words]
 
 
 @asynccontextmanager

@@ -11,11 +11,13 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from .transcript import NormaliseRules
+
 ID_KEYS = frozenset({"id", "thread_id", "item_id", "call_id", "attachment_id", "after"})
 ID_LIST_KEYS = frozenset({"item_ids"})
 APP_CHOSEN_KEYS = frozenset({"widget", "component"})
 """Subtrees whose ids the app chose (widget component ids): never collected as ids."""
-UNSEARCHED_KEYS = frozenset({"request_template"})
+UNSEARCHED_KEYS = frozenset({"request_template", "normalise"})
 
 TIMESTAMP = "<timestamp>"
 DURATION = "<duration>"
@@ -55,13 +57,39 @@ class Normaliser:
     two runs compare equal when their ids first appear in the same places.
     """
 
-    def __init__(self, literals: Iterable[str] = ()) -> None:
+    def __init__(self, literals: Iterable[str] = (), rules: NormaliseRules | None = None) -> None:
         self.literals = frozenset(literals)
         self.ids: dict[str, str] = {}
         self._substrings: re.Pattern[str] | None = None
+        self._app_keys = frozenset(rules.id_keys) if rules else frozenset()
+        self._app_patterns = [re.compile(p) for p in rules.id_patterns] if rules else []
 
     def collect(self, value: Any) -> None:
         """Number the ids of `value` not seen before."""
+        if self._app_keys or self._app_patterns:
+            self._collect_app_ids(value)
+        self._collect(value)
+
+    def _collect_app_ids(self, value: Any) -> None:
+        """The ids an app makes itself, by its rules, in widgets and text alike."""
+        if isinstance(value, str):
+            for pattern in self._app_patterns:
+                for match in pattern.finditer(value):
+                    self._add(match.group())
+        elif isinstance(value, list):
+            for element in value:
+                self._collect_app_ids(element)
+        elif isinstance(value, dict):
+            for key in sorted(value):
+                child = value[key]
+                if key in UNSEARCHED_KEYS:
+                    continue
+                if key in self._app_keys and isinstance(child, str):
+                    self._add(child)
+                else:
+                    self._collect_app_ids(child)
+
+    def _collect(self, value: Any) -> None:
         if isinstance(value, dict):
             for key in sorted(value):
                 child = value[key]
@@ -74,12 +102,12 @@ class Normaliser:
                         if isinstance(element, str):
                             self._add(element)
                         else:
-                            self.collect(element)
+                            self._collect(element)
                 else:
-                    self.collect(child)
+                    self._collect(child)
         elif isinstance(value, list):
             for element in value:
-                self.collect(element)
+                self._collect(element)
 
     def apply(self, value: Any) -> Any:
         """A copy of `value` with ids, timestamps and durations replaced."""
@@ -133,9 +161,9 @@ class Normaliser:
         return self._substrings
 
 
-def normalise(value: Any, literals: Iterable[str] = ()) -> Any:
+def normalise(value: Any, literals: Iterable[str] = (), rules: NormaliseRules | None = None) -> Any:
     """Normalise one JSON value on its own."""
-    normaliser = Normaliser(literals)
+    normaliser = Normaliser(literals, rules)
     normaliser.collect(value)
     return normaliser.apply(value)
 
@@ -147,8 +175,11 @@ def normalise_transcript(document: dict[str, Any]) -> dict[str, Any]:
         for exchange in document.get("exchanges", [])
         if isinstance(exchange, dict)
     ]
+    rules = document.get("normalise")
     normalised: dict[str, Any] = normalise(
-        document, template_literals(t for t in templates if t is not None)
+        document,
+        template_literals(t for t in templates if t is not None),
+        NormaliseRules.model_validate(rules) if isinstance(rules, dict) else None,
     )
     return normalised
 

@@ -98,6 +98,8 @@ async def record(
     }
     if turns is not None:
         fields["script"] = turns
+    if requests.normalise is not None:
+        fields["normalise"] = requests.normalise
     return Transcript(**fields, exchanges=exchanges)
 
 

@@ -265,7 +265,8 @@ def _judge(
 ) -> list[ExchangeResult]:
     """Compare every performed exchange with the transcript, after normalising both."""
     literals = template_literals(transcript.templates())
-    expected_side, actual_side = Normaliser(literals), Normaliser(literals)
+    rules = transcript.normalise
+    expected_side, actual_side = Normaliser(literals, rules), Normaliser(literals, rules)
     # Ids are numbered over the exchanges compared with the reference first; a deviating
     # answer (an error instead of a stream) must not shift the numbers of later exchanges.
     for index in sorted(steps, key=lambda index: (index in assigned, index)):

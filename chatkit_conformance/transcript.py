@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from chatkit_proto.errors import ChatKitError
 
@@ -19,6 +20,27 @@ CapturePath = list[Any]
 class _Model(BaseModel):
     # A misspelt field would silently turn a check off; refuse it instead.
     model_config = ConfigDict(extra="forbid")
+
+
+class NormaliseRules(_Model):
+    """What else differs from run to run in an app's answers: ids the app makes itself.
+
+    `id_keys` are object keys whose string values are ids (wherever they appear, widgets
+    included); `id_patterns` are regular expressions, and every match in any string is an id.
+    """
+
+    id_keys: list[str] = Field(default_factory=list)
+    id_patterns: list[str] = Field(default_factory=list)
+
+    @field_validator("id_patterns")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from None
+        return patterns
 
 
 class DisconnectAfter(_Model):
@@ -72,6 +94,7 @@ class Transcript(_Model):
     description: str = ""
     sdk: dict[str, str] = Field(default_factory=dict)
     script: dict[str, Any] | None = None
+    normalise: NormaliseRules | None = None
     exchanges: list[Exchange]
     model_calls: list[Any] | None = None
 
@@ -106,6 +129,7 @@ class RequestScript(_Model):
     scenario: str
     description: str = ""
     script: dict[str, Any] | None = None
+    normalise: NormaliseRules | None = None
     exchanges: list[ScriptExchange]
 
     @classmethod
