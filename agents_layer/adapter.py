@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable
 from typing import Any
 
 from agents import (
@@ -108,7 +108,7 @@ async def stream_agent_response(
     context: AgentContext,
     result: RunResultStreaming,
     converter: StreamConverter | None = None,
-) -> AsyncIterator[StreamEvent]:
+) -> AsyncGenerator[StreamEvent, None]:
     """The ChatKit events of one streamed agent run, tool events merged in order.
 
     Closing or cancelling the iterator cancels the agent run at once (D9). A responder that
@@ -464,10 +464,10 @@ class _RunMapper:
             self.thought = (key, task, workflow)
             self._update(workflow.id, WorkflowTaskAdded(task_index=0, task=task.model_copy()))
             return
-        task = self._tracked(key, workflow)
-        if task is not None:
-            task.content += data.delta
-            self._update(workflow.id, WorkflowTaskUpdated(task_index=0, task=task.model_copy()))
+        tracked = self._tracked(key, workflow)
+        if tracked is not None:
+            tracked.content += data.delta
+            self._update(workflow.id, WorkflowTaskUpdated(task_index=0, task=tracked.model_copy()))
 
     def _summary_done(self, data: Any) -> None:
         workflow = self.context.workflow_item

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from agents import TResponseInputItem
-from openai.types.responses import ResponseInputContentParam
+from openai.types.responses import EasyInputMessageParam, ResponseInputContentParam
 
 from chatkit_proto.attachments import Attachment
 from chatkit_proto.content import UserMessageTagContent
@@ -90,7 +90,7 @@ class ThreadItemConverter:
         )
         content: list[ResponseInputContentParam] = [{"type": "input_text", "text": text}]
         content.extend([await self.attachment_to_message_content(a) for a in item.attachments])
-        converted = [_message("user", content)]
+        converted = [_user_message(content)]
         if is_last_message and item.quoted_text:
             converted.append(_user_text(await self.quoted_text_to_message_text(item.quoted_text)))
         tags = {part.text: part for part in item.content if isinstance(part, UserMessageTagContent)}
@@ -99,7 +99,7 @@ class ThreadItemConverter:
                 {"type": "input_text", "text": TAG_INSTRUCTIONS}
             ]
             tag_parts.extend([await self.tag_to_message_content(tag) for tag in tags.values()])
-            converted.append(_message("user", tag_parts))
+            converted.append(_user_message(tag_parts))
         return converted
 
     async def quoted_text_to_message_text(self, quoted: str) -> str:
@@ -201,8 +201,7 @@ class ThreadItemConverter:
         if item.image is None:
             return []
         return [
-            _message(
-                "user",
+            _user_message(
                 [
                     {"type": "input_text", "text": "The assistant generated this image:"},
                     {"type": "input_image", "image_url": item.image.url, "detail": "auto"},
@@ -229,12 +228,13 @@ def _answer_line(question: StructuredInput) -> str:
     return f"{question.question}: {value}"
 
 
-def _message(role: str, content: list[ResponseInputContentParam]) -> TResponseInputItem:
-    return {"role": role, "type": "message", "content": content}  # type: ignore[return-value,typeddict-item]
+def _user_message(content: list[ResponseInputContentParam]) -> TResponseInputItem:
+    message: EasyInputMessageParam = {"role": "user", "type": "message", "content": content}
+    return message
 
 
 def _user_text(text: str) -> TResponseInputItem:
-    return _message("user", [{"type": "input_text", "text": text}])
+    return _user_message([{"type": "input_text", "text": text}])
 
 
 _DEFAULT = ThreadItemConverter()

@@ -18,7 +18,7 @@ import asyncio
 import itertools
 import secrets
 from abc import abstractmethod
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,7 +109,7 @@ def _stem(id_tag: str, turn: int) -> str:
 
 def _message_events(
     item: ScriptMessage, stem: str, index: int, seq: _Seq
-) -> Iterator[ResponseStreamEvent]:
+) -> Generator[ResponseStreamEvent, None, ResponseOutputMessage]:
     item_id = f"msg_{stem}_{index}"
     text = item.full_text
     yield ResponseOutputItemAddedEvent(
@@ -188,7 +188,7 @@ def _message_events(
 
 def _reasoning_events(
     item: ScriptReasoning, stem: str, index: int, seq: _Seq
-) -> Iterator[ResponseStreamEvent]:
+) -> Generator[ResponseStreamEvent, None, ResponseReasoningItem]:
     item_id = f"rs_{stem}_{index}"
     yield ResponseOutputItemAddedEvent(
         item=ResponseReasoningItem(id=item_id, summary=[], type="reasoning"),
@@ -244,7 +244,7 @@ def _reasoning_events(
 
 def _function_call_events(
     item: ScriptFunctionCall, stem: str, index: int, seq: _Seq
-) -> Iterator[ResponseStreamEvent]:
+) -> Generator[ResponseStreamEvent, None, ResponseFunctionToolCall]:
     item_id = f"fc_{stem}_{index}"
     call_id = f"call_{stem}_{index}"
     arguments = item.arguments_json
@@ -328,6 +328,7 @@ def iter_turn_events(
     )
     output: list[TResponseOutputItem] = []
     for index, item in enumerate(turn.output):
+        done: TResponseOutputItem
         match item:
             case ScriptMessage():
                 done = yield from _message_events(item, stem, index, seq)
@@ -379,6 +380,7 @@ def scripted_turn_chat_chunks(
     deltas: list[dict[str, Any]] = []
     tool_call_count = 0
     for index, item in enumerate(turn.output):
+        done: TResponseOutputItem
         match item:
             case ScriptReasoning():
                 deltas.extend({"reasoning_content": delta} for delta in item.summary)

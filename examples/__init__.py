@@ -1,0 +1,1 @@
+"""Example apps: run one with `python server.py --app examples.NAME:app`."""
