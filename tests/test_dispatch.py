@@ -9,9 +9,17 @@ from typing import Any
 import pytest
 
 from chatkit_proto._base import utc_now
+from chatkit_proto.codec import MAX_DEPTH
 from chatkit_proto.context import RequestContext
-from chatkit_proto.dispatch import ChatKitServer, JSONResult, ServerOptions, StreamResult
+from chatkit_proto.dispatch import (
+    MAX_PAGE_SIZE,
+    ChatKitServer,
+    JSONResult,
+    ServerOptions,
+    StreamResult,
+)
 from chatkit_proto.store.memory import MemoryStore
+from chatkit_proto.threads import ThreadMetadata
 from tests.apps import ScriptedApp
 
 ALICE = RequestContext(user_id="alice")
@@ -386,9 +394,6 @@ async def test_huge_limits_are_cut_to_the_maximum(server: ChatKitServer, limit: 
 async def test_limit_beyond_the_maximum_gives_a_full_page_and_a_cursor(
     server: ChatKitServer, store: MemoryStore
 ) -> None:
-    from chatkit_proto.dispatch import MAX_PAGE_SIZE
-    from chatkit_proto.threads import ThreadMetadata
-
     for n in range(MAX_PAGE_SIZE + 5):
         await store.save_thread(ThreadMetadata(id=f"thr_{n:03}", created_at=utc_now()), ALICE)
     page = body(await call(server, "threads.list", limit=10**9))
@@ -400,8 +405,6 @@ async def test_limit_beyond_the_maximum_gives_a_full_page_and_a_cursor(
 async def test_zero_limit_means_twenty_and_unreadable_limits_are_refused(
     server: ChatKitServer, store: MemoryStore
 ) -> None:
-    from chatkit_proto.threads import ThreadMetadata
-
     for n in range(25):
         await store.save_thread(ThreadMetadata(id=f"thr_{n:02}", created_at=utc_now()), ALICE)
     assert len(body(await call(server, "threads.list", limit=0))["data"]) == 20
@@ -436,8 +439,6 @@ async def test_a_completed_client_tool_call_cannot_be_answered_again(
 async def test_requests_too_deep_are_refused_before_anything_is_stored(
     server: ChatKitServer, store: MemoryStore
 ) -> None:
-    from chatkit_proto.codec import MAX_DEPTH
-
     deep: Any = {}
     for _ in range(250):
         deep = {"a": deep}

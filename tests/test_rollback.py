@@ -6,6 +6,7 @@ import asyncio
 import json
 from typing import Any
 
+import anyio
 import pytest
 
 from chatkit_proto._base import utc_now
@@ -28,6 +29,7 @@ class FailingStore(MemoryStore):
         self.fail: str | None = None
         self.nth = 1
         self.blocked: asyncio.Event | None = None
+        self.slow_deletes = False
         self.leases: set[tuple[str, str]] = set()
 
     def _maybe_fail(self, method: str) -> None:
@@ -48,7 +50,14 @@ class FailingStore(MemoryStore):
 
     async def delete_thread_item(self, thread_id: str, item_id: str, ctx: RequestContext) -> None:
         self._maybe_fail("delete_thread_item")
+        if self.slow_deletes:
+            await asyncio.sleep(0.001)
         await super().delete_thread_item(thread_id, item_id, ctx)
+
+    async def delete_thread(self, thread_id: str, ctx: RequestContext) -> None:
+        if self.slow_deletes:
+            await asyncio.sleep(0.001)
+        await super().delete_thread(thread_id, ctx)
 
     async def save_attachment(self, attachment: Attachment, ctx: RequestContext) -> None:
         self._maybe_fail("save_attachment")
@@ -75,8 +84,11 @@ def user_input(text: str, attachments: list[str] | None = None) -> dict[str, Any
     }
 
 
-async def call(server: ChatKitServer, type_: str, **params: Any) -> JSONResult | StreamResult:
-    return await server.process(json.dumps({"type": type_, "params": params}), CTX)
+async def call(
+    server: ChatKitServer, type_: str, params: dict[str, Any] | None = None, **more: Any
+) -> JSONResult | StreamResult:
+    body = {"type": type_, "params": {**(params or {}), **more}}
+    return await server.process(json.dumps(body), CTX)
 
 
 async def items_of(store: MemoryStore, thread_id: str) -> list[ThreadItem]:
@@ -170,16 +182,17 @@ async def test_a_failed_retry_puts_back_what_it_deleted() -> None:
 
 
 async def test_a_cancelled_create_leaves_nothing() -> None:
-    # The client disconnects while the user message is being saved.
+    # The request is cancelled (client gone) while the user message is being saved, and the
+    # store really waits while undoing: the undo must survive the cancellation.
     store = FailingStore()
     store.blocked = asyncio.Event()
+    store.slow_deletes = True
     server = ChatKitServer(ScriptedApp(), store)
-    request = asyncio.ensure_future(call(server, "threads.create", input=user_input("hi")))
-    while not store.leases:
-        await asyncio.sleep(0)
-    request.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await request
+    async with anyio.create_task_group() as group:
+        group.start_soon(call, server, "threads.create", {"input": user_input("hi")})
+        while not store.leases:
+            await asyncio.sleep(0)
+        group.cancel_scope.cancel()
     store.blocked = None
     assert (await store.load_threads(100, None, "desc", CTX)).data == []
     assert store.leases == set()
