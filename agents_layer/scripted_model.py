@@ -380,7 +380,6 @@ def scripted_turn_chat_chunks(
     deltas: list[dict[str, Any]] = []
     tool_call_count = 0
     for index, item in enumerate(turn.output):
-        done: TResponseOutputItem
         match item:
             case ScriptReasoning():
                 deltas.extend({"reasoning_content": delta} for delta in item.summary)

@@ -13,6 +13,17 @@ from .events import TextDelta, ThreadStreamEvent
 from .requests import ChatKitReq
 from .sse import frame
 
+MAX_DEPTH = 64
+"""The deepest nesting of objects and arrays a request may have (the body itself is level 1).
+
+What a request carries is stored, read back and sent again, inside envelopes a few levels
+deep; the strictest decoder on that path (pydantic's JSON parser) refuses more than 200
+levels and orjson's encoder more than 254, so a request accepted at 250 levels left its
+thread unreadable. 64 is far beyond any real payload and far below both.
+"""
+
+_TOO_DEEP = f"Invalid request: objects and arrays nest deeper than {MAX_DEPTH} levels"
+
 # Built once: constructing a TypeAdapter of the request union costs milliseconds.
 _REQUEST_ADAPTER: TypeAdapter[ChatKitReq] = TypeAdapter(ChatKitReq)
 
@@ -31,11 +42,15 @@ def decode_request(body: bytes | str) -> ChatKitReq:
         # orjson refuses what JSON does not allow (NaN, Infinity, numbers beyond a double),
         # so no non-finite float can reach a model and later be written out as `null`.
         data = orjson.loads(body)
-    except orjson.JSONDecodeError:
+    except orjson.JSONDecodeError as exc:
+        if "depth limit" in str(exc):
+            raise InvalidRequest(_TOO_DEEP) from None
         raise InvalidRequest("Request body is not valid JSON") from None
     if not isinstance(data, dict):
         problem = "Input should be an object"
         raise InvalidRequest(f"Invalid request: {problem}", [ErrorDetail(path="", message=problem)])
+    if _bracket_count(body) > MAX_DEPTH and _too_deep(data):
+        raise InvalidRequest(_TOO_DEEP)
     try:
         return _REQUEST_ADAPTER.validate_python(data)
     except ValidationError as exc:
@@ -44,6 +59,26 @@ def decode_request(body: bytes | str) -> ChatKitReq:
         # pydantic-core refuses some inputs (e.g. absurd nesting) outside of a
         # ValidationError; they are still the client's bad input.
         raise InvalidRequest(f"Invalid request body: {type(exc).__name__}") from None
+
+
+def _bracket_count(body: bytes | str) -> int:
+    """An upper bound of the nesting depth, counted at C speed (brackets in strings count)."""
+    if isinstance(body, str):
+        return body.count("[") + body.count("{")
+    return body.count(b"[") + body.count(b"{")
+
+
+def _too_deep(data: dict[str, Any]) -> bool:
+    """Whether objects and arrays nest deeper than `MAX_DEPTH`; iterative, never recursive."""
+    stack: list[tuple[dict[str, Any] | list[Any], int]] = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        for child in node.values() if isinstance(node, dict) else node:
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1))
+    return False
 
 
 def dump_json(model: BaseModel) -> bytes:

@@ -1,10 +1,9 @@
-"""The per-request context: who is asking, plus whatever the auth layer adds."""
+"""The per-request context: who is asking, and what their verified token said."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -12,10 +11,10 @@ class RequestContext:
     """Identifies the caller; every store operation is scoped to `user_id`.
 
     `base_url` is the server's public root (for URLs it hands out, such as upload links);
-    `extra` holds whatever an auth layer or integration adds.
+    `claims` are the verified token claims, empty without auth.
     """
 
     user_id: str
     locale: str | None = None
     base_url: str | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    claims: Mapping[str, object] = field(default_factory=dict)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import logging
+import math
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, assert_never
 
 from .app import ChatKitApp, StreamEvent, Turn
 from .attachments import Attachment, AttachmentCreateParams
@@ -16,7 +18,7 @@ from .base import utc_now
 from .codec import decode_request, encode_body
 from .content import UserMessageInput
 from .context import RequestContext
-from .errors import Conflict, InvalidRequest, NotFound, ProtocolError
+from .errors import InvalidRequest, NotFound, ProtocolError
 from .events import ThreadCreatedEvent, ThreadItemDoneEvent, ThreadItemReplacedEvent
 from .ids import new_item_id, new_thread_id
 from .items import (
@@ -27,7 +29,7 @@ from .items import (
     WidgetItem,
     is_hidden,
 )
-from .pipeline import Lease, run_pipeline
+from .pipeline import run_pipeline
 from .requests import (
     AttachmentsCreateReq,
     AttachmentsDeleteReq,
@@ -47,13 +49,17 @@ from .requests import (
     ThreadsSyncCustomActionReq,
     ThreadsUpdateReq,
 )
+from .rollback import Rollback
 from .store.base import NotFoundError, Store
+from .streams import Lease, OpenStreams, StreamControl
 from .structured_input import StructuredInputAnswer, StructuredInputSubmission
 from .threads import Page, ThreadMetadata, to_wire_thread, wire_thread_plain
 
 logger = logging.getLogger("chatkit_proto.dispatch")
 
 DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+"""Larger `limit`s are cut to this; the page says `has_more` (the reference has no maximum)."""
 EMPTY_BODY = b"{}"
 
 
@@ -87,6 +93,7 @@ class StreamResult:
     frames: AsyncIterator[bytes]
     thread_id: str
     request_type: str | None = None
+    control: StreamControl | None = None
 
 
 Result = JSONResult | StreamResult
@@ -96,8 +103,8 @@ Result = JSONResult | StreamResult
 class ServerOptions:
     """Tunables of the protocol server."""
 
-    allow_cancel: bool = True
     stream_lease_seconds: float = 60.0
+    shutdown_grace_seconds: float = 5.0
 
 
 class ChatKitServer:
@@ -119,6 +126,7 @@ class ChatKitServer:
         self.store = store
         self.attachments = attachments
         self.options = options or ServerOptions()
+        self._streams = OpenStreams()
 
     async def process(self, body: bytes | str, ctx: RequestContext) -> Result:
         """Answer one request body."""
@@ -128,7 +136,7 @@ class ChatKitServer:
             request_type = request.type
             result = await self.handle(request, ctx)
             if isinstance(result, StreamResult):
-                return StreamResult(result.frames, result.thread_id, request_type)
+                return dataclasses.replace(result, request_type=request_type)
             thread_id = getattr(request.params, "thread_id", None)
             return JSONResult(result.body, result.status, result.headers, request_type, thread_id)
         except ProtocolError as exc:
@@ -140,100 +148,160 @@ class ChatKitServer:
 
     async def handle(self, request: ChatKitReq, ctx: RequestContext) -> Result:
         """Answer one decoded request; raises `ProtocolError` for requests that cannot run."""
-        handler: Callable[..., object] = getattr(self, _HANDLERS[request.type])
         try:
-            return await handler(request, ctx)  # type: ignore[misc]
+            return await self._route(request, ctx)
         except NotFoundError as exc:
             raise NotFound(exc.kind.capitalize()) from None
 
+    async def shutdown(self) -> None:
+        """End every open stream with a final `error` event saying the server is restarting.
+
+        Each stream keeps its partial answer (as on a cancel, D9) and gives its lease back;
+        a stream started afterwards ends the same way at once. Waits at most
+        `options.shutdown_grace_seconds` for the streams to finish.
+        """
+        await self._streams.stop_all(self.options.shutdown_grace_seconds)
+
+    async def _route(self, request: ChatKitReq, ctx: RequestContext) -> Result:
+        match request:
+            case ThreadsCreateReq():
+                return await self._threads_create(request, ctx)
+            case ThreadsAddUserMessageReq():
+                return await self._threads_add_user_message(request, ctx)
+            case ThreadsAddClientToolOutputReq():
+                return await self._threads_add_client_tool_output(request, ctx)
+            case ThreadsAddStructuredInputReq():
+                return await self._threads_add_structured_input(request, ctx)
+            case ThreadsRetryAfterItemReq():
+                return await self._threads_retry_after_item(request, ctx)
+            case ThreadsCustomActionReq():
+                return await self._threads_custom_action(request, ctx)
+            case ThreadsGetByIdReq():
+                return await self._threads_get_by_id(request, ctx)
+            case ThreadsListReq():
+                return await self._threads_list(request, ctx)
+            case ItemsListReq():
+                return await self._items_list(request, ctx)
+            case ItemsFeedbackReq():
+                return await self._items_feedback(request, ctx)
+            case AttachmentsCreateReq():
+                return await self._attachments_create(request, ctx)
+            case AttachmentsDeleteReq():
+                return await self._attachments_delete(request, ctx)
+            case ThreadsUpdateReq():
+                return await self._threads_update(request, ctx)
+            case ThreadsDeleteReq():
+                return await self._threads_delete(request, ctx)
+            case InputTranscribeReq():
+                return await self._input_transcribe(request, ctx)
+            case ThreadsSyncCustomActionReq():
+                return await self._threads_sync_custom_action(request, ctx)
+            case _:
+                assert_never(request)
+
     # -- streaming ---------------------------------------------------------------------------
+    #
+    # Lookups that can fail come before any write; every write is made inside a `Rollback`
+    # so that a request failing before its stream starts leaves nothing behind. Requests on
+    # an existing thread take its lease first: checks made under the lease stay true.
 
     async def _threads_create(self, req: ThreadsCreateReq, ctx: RequestContext) -> Result:
         attachments = await self._load_attachments(req.params.input.attachments, ctx)
         thread = ThreadMetadata(id=new_thread_id(), created_at=utc_now())
-        await self.store.save_thread(thread, ctx)
-        lease = await self._lease(thread.id, ctx)
-        message = await self._save_user_message(thread, req.params.input, attachments, ctx)
-        prologue = [
-            ThreadCreatedEvent(thread=to_wire_thread(thread)),
-            ThreadItemDoneEvent(item=message),
-        ]
-        turn = Turn(thread, ctx, self.store)
-        return self._stream(turn, lease, lambda: self.app.respond(turn, message), prologue)
+        async with Rollback(self.store, ctx) as rollback:
+            lease = await self._lease(thread.id, ctx, rollback)
+            rollback.created_thread(thread.id)
+            await self.store.save_thread(thread, ctx)
+            message = await self._save_user_message(
+                thread, req.params.input, attachments, ctx, rollback
+            )
+            prologue: list[ThreadCreatedEvent | ThreadItemDoneEvent] = [
+                ThreadCreatedEvent(thread=to_wire_thread(thread)),
+                ThreadItemDoneEvent(item=message),
+            ]
+            turn = Turn(thread, ctx, self.store)
+            return self._stream(turn, lease, lambda: self.app.respond(turn, message), prologue)
 
     async def _threads_add_user_message(
         self, req: ThreadsAddUserMessageReq, ctx: RequestContext
     ) -> Result:
         thread = await self.store.load_thread(req.params.thread_id, ctx)
         attachments = await self._load_attachments(req.params.input.attachments, ctx)
-        lease = await self._lease(thread.id, ctx)
-        message = await self._save_user_message(thread, req.params.input, attachments, ctx)
-        turn = Turn(thread, ctx, self.store)
-        return self._stream(
-            turn,
-            lease,
-            lambda: self.app.respond(turn, message),
-            [ThreadItemDoneEvent(item=message)],
-        )
+        async with Rollback(self.store, ctx) as rollback:
+            lease = await self._lease(thread.id, ctx, rollback)
+            message = await self._save_user_message(
+                thread, req.params.input, attachments, ctx, rollback
+            )
+            turn = Turn(thread, ctx, self.store)
+            return self._stream(
+                turn,
+                lease,
+                lambda: self.app.respond(turn, message),
+                [ThreadItemDoneEvent(item=message)],
+            )
 
     async def _threads_add_client_tool_output(
         self, req: ThreadsAddClientToolOutputReq, ctx: RequestContext
     ) -> Result:
         thread = await self.store.load_thread(req.params.thread_id, ctx)
-        newest = await self.store.load_thread_items(thread.id, None, 1, "desc", ctx)
-        call = newest.data[0] if newest.data else None
-        if not isinstance(call, ClientToolCallItem) or call.status != "pending":
-            raise InvalidRequest("This thread has no pending client tool call")
-        lease = await self._lease(thread.id, ctx)
-        call.output = req.params.result
-        call.status = "completed"
-        await self.store.save_item(thread.id, call, ctx)
-        recent = await self.store.load_thread_items(thread.id, None, DEFAULT_PAGE_SIZE, "desc", ctx)
-        for item in recent.data:
-            if isinstance(item, ClientToolCallItem) and item.status == "pending":
-                await self.store.delete_thread_item(thread.id, item.id, ctx)
-        turn = Turn(thread, ctx, self.store)
-        return self._stream(turn, lease, lambda: self.app.respond(turn, None))
+        async with Rollback(self.store, ctx) as rollback:
+            lease = await self._lease(thread.id, ctx, rollback)
+            newest = await self.store.load_thread_items(thread.id, None, 1, "desc", ctx)
+            call = newest.data[0] if newest.data else None
+            if not isinstance(call, ClientToolCallItem) or call.status != "pending":
+                raise InvalidRequest("This thread has no pending client tool call")
+            rollback.changing_item(thread.id, call.model_copy(deep=True))
+            call.output = req.params.result
+            call.status = "completed"
+            await self.store.add_thread_item(thread.id, call, ctx)
+            recent = await self.store.load_thread_items(
+                thread.id, None, DEFAULT_PAGE_SIZE, "desc", ctx
+            )
+            for item in recent.data:
+                if isinstance(item, ClientToolCallItem) and item.status == "pending":
+                    rollback.changing_item(thread.id, item)
+                    await self.store.delete_thread_item(thread.id, item.id, ctx)
+            turn = Turn(thread, ctx, self.store)
+            return self._stream(turn, lease, lambda: self.app.respond(turn, None))
 
     async def _threads_add_structured_input(
         self, req: ThreadsAddStructuredInputReq, ctx: RequestContext
     ) -> Result:
         thread = await self.store.load_thread(req.params.thread_id, ctx)
-        item = await self.store.load_item(thread.id, req.params.item_id, ctx)
-        if not isinstance(item, StructuredInputItem) or item.status != "pending":
-            raise InvalidRequest("That item is not a pending structured input")
-        answered = _answer(item, req.params.input)
-        lease = await self._lease(thread.id, ctx)
-        turn = Turn(thread, ctx, self.store)
-
-        async def responder() -> AsyncIterator[StreamEvent]:
-            yield ThreadItemReplacedEvent(item=answered)
-            async for event in self.app.respond(turn, None):
-                yield event
-
-        return self._stream(turn, lease, responder)
+        async with Rollback(self.store, ctx) as rollback:
+            lease = await self._lease(thread.id, ctx, rollback)
+            item = await self.store.load_item(thread.id, req.params.item_id, ctx)
+            if not isinstance(item, StructuredInputItem) or item.status != "pending":
+                raise InvalidRequest("That item is not a pending structured input")
+            answered = _answer(item, req.params.input)
+            turn = Turn(thread, ctx, self.store)
+            return self._stream(turn, lease, lambda: _answered_then(answered, self.app, turn))
 
     async def _threads_retry_after_item(
         self, req: ThreadsRetryAfterItemReq, ctx: RequestContext
     ) -> Result:
         thread = await self.store.load_thread(req.params.thread_id, ctx)
-        newer, target = await self._items_after(thread.id, req.params.item_id, ctx)
-        if not isinstance(target, UserMessageItem):
-            raise InvalidRequest("Only a user message can be retried")
-        lease = await self._lease(thread.id, ctx)
-        for item in newer:
-            await self.store.delete_thread_item(thread.id, item.id, ctx)
-        turn = Turn(thread, ctx, self.store)
-        return self._stream(turn, lease, lambda: self.app.respond(turn, target))
+        async with Rollback(self.store, ctx) as rollback:
+            lease = await self._lease(thread.id, ctx, rollback)
+            newer, target = await self._items_after(thread.id, req.params.item_id, ctx)
+            if not isinstance(target, UserMessageItem):
+                raise InvalidRequest("Only a user message can be retried")
+            for item in newer:
+                rollback.changing_item(thread.id, item)
+                await self.store.delete_thread_item(thread.id, item.id, ctx)
+            turn = Turn(thread, ctx, self.store)
+            return self._stream(turn, lease, lambda: self.app.respond(turn, target))
 
     async def _threads_custom_action(
         self, req: ThreadsCustomActionReq, ctx: RequestContext
     ) -> Result:
         thread = await self.store.load_thread(req.params.thread_id, ctx)
-        sender = await self._load_sender(thread.id, req.params.item_id, ctx)
-        lease = await self._lease(thread.id, ctx)
-        turn = Turn(thread, ctx, self.store)
-        return self._stream(turn, lease, lambda: self.app.action(turn, req.params.action, sender))
+        async with Rollback(self.store, ctx) as rollback:
+            lease = await self._lease(thread.id, ctx, rollback)
+            sender = await self._load_sender(thread.id, req.params.item_id, ctx)
+            turn = Turn(thread, ctx, self.store)
+            action = req.params.action
+            return self._stream(turn, lease, lambda: self.app.action(turn, action, sender))
 
     # -- non-streaming -----------------------------------------------------------------------
 
@@ -245,7 +313,7 @@ class ChatKitServer:
     async def _threads_list(self, req: ThreadsListReq, ctx: RequestContext) -> Result:
         params = req.params
         page = await self.store.load_threads(
-            params.limit or DEFAULT_PAGE_SIZE, params.after, params.order, ctx
+            _page_size(params.limit), params.after, params.order, ctx
         )
         body: dict[str, object] = {
             "data": [wire_thread_plain(thread) for thread in page.data],
@@ -259,7 +327,7 @@ class ChatKitServer:
         params = req.params
         await self.store.load_thread(params.thread_id, ctx)
         page = await self.store.load_thread_items(
-            params.thread_id, params.after, params.limit or DEFAULT_PAGE_SIZE, params.order, ctx
+            params.thread_id, params.after, _page_size(params.limit), params.order, ctx
         )
         return _json(_visible(page))
 
@@ -317,20 +385,26 @@ class ChatKitServer:
         turn: Turn,
         lease: Lease,
         responder: Callable[[], AsyncIterator[StreamEvent]],
-        prologue: list[ThreadCreatedEvent | ThreadItemDoneEvent] | None = None,
+        prologue: Sequence[ThreadCreatedEvent | ThreadItemDoneEvent] = (),
     ) -> StreamResult:
-        frames = run_pipeline(
-            turn, prologue or [], responder, allow_cancel=self.options.allow_cancel, lease=lease
-        )
-        return StreamResult(frames, turn.thread.id)
+        control = self._streams.open(turn.store, turn.context, lease)
+        frames = run_pipeline(turn, prologue, responder, control)
+        return StreamResult(frames, turn.thread.id, control=control)
 
-    async def _lease(self, thread_id: str, ctx: RequestContext) -> Lease:
+    async def _lease(self, thread_id: str, ctx: RequestContext, rollback: Rollback) -> Lease:
         lease = Lease(thread_id, secrets.token_hex(8), self.options.stream_lease_seconds)
-        if not await self.store.acquire_stream_lease(
-            thread_id, lease.token, lease.ttl_seconds, ctx
-        ):
-            raise Conflict("This thread is already answering another request")
-        return lease
+        # Recorded first: a cancelled acquire may still have taken it.
+        rollback.leased(lease)
+        if await self.store.acquire_stream_lease(thread_id, lease.token, lease.ttl_seconds, ctx):
+            return lease
+        remaining = await self.store.stream_lease_remaining(thread_id, ctx)
+        seconds = max(1, math.ceil(remaining or 0))
+        raise ProtocolError(
+            "conflict",
+            "This thread is already answering another request. "
+            f"Try again in {seconds} second{'s' if seconds > 1 else ''}.",
+            retry_after=seconds,
+        )
 
     async def _load_attachments(self, ids: list[str], ctx: RequestContext) -> list[Attachment]:
         return [await self.store.load_attachment(attachment_id, ctx) for attachment_id in ids]
@@ -341,8 +415,10 @@ class ChatKitServer:
         message_input: UserMessageInput,
         attachments: list[Attachment],
         ctx: RequestContext,
+        rollback: Rollback,
     ) -> UserMessageItem:
         for attachment in attachments:
+            rollback.changing_attachment(attachment.model_copy())
             attachment.thread_id = thread.id
             await self.store.save_attachment(attachment, ctx)
         message = UserMessageItem(
@@ -354,6 +430,7 @@ class ChatKitServer:
             quoted_text=message_input.quoted_text,
             inference_options=message_input.inference_options,
         )
+        rollback.added_item(thread.id, message.id)
         await self.store.add_thread_item(thread.id, message, ctx)
         return message
 
@@ -403,6 +480,20 @@ def _json(body: object) -> JSONResult:
     return JSONResult(encode_body(body))  # type: ignore[arg-type]
 
 
+def _page_size(limit: int | None) -> int:
+    """A missing or zero `limit` means 20 (SPEC §3.1); beyond `MAX_PAGE_SIZE` it is cut."""
+    return min(limit or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+
+
+async def _answered_then(
+    answered: StructuredInputItem, app: ChatKitApp, turn: Turn
+) -> AsyncIterator[StreamEvent]:
+    """Replace the structured input with its answers, then let the app resume."""
+    yield ThreadItemReplacedEvent(item=answered)
+    async for event in app.respond(turn, None):
+        yield event
+
+
 def _visible(page: Page[ThreadItem]) -> Page[ThreadItem]:
     """Drop hidden items after paging, as the reference does (SPEC §8, q23)."""
     return Page(
@@ -432,25 +523,6 @@ def _answer(
     answered.status = submission.status
     return answered
 
-
-_HANDLERS: dict[str, str] = {
-    "threads.create": "_threads_create",
-    "threads.add_user_message": "_threads_add_user_message",
-    "threads.add_client_tool_output": "_threads_add_client_tool_output",
-    "threads.add_structured_input": "_threads_add_structured_input",
-    "threads.retry_after_item": "_threads_retry_after_item",
-    "threads.custom_action": "_threads_custom_action",
-    "threads.get_by_id": "_threads_get_by_id",
-    "threads.list": "_threads_list",
-    "items.list": "_items_list",
-    "items.feedback": "_items_feedback",
-    "attachments.create": "_attachments_create",
-    "attachments.delete": "_attachments_delete",
-    "threads.update": "_threads_update",
-    "threads.delete": "_threads_delete",
-    "input.transcribe": "_input_transcribe",
-    "threads.sync_custom_action": "_threads_sync_custom_action",
-}
 
 __all__ = [
     "AttachmentService",

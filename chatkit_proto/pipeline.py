@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
+from asyncio import current_task
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from dataclasses import dataclass
 
 import anyio
 
@@ -39,92 +38,115 @@ from .items import (
     WorkflowItem,
 )
 from .store.base import NotFoundError
+from .streams import StreamControl
 from .threads import to_wire_thread
 from .updates import ContentPartTextDelta
 
 logger = logging.getLogger("chatkit_proto.pipeline")
 
 CANCELLED_NOTE = "The user cancelled the stream. Stop responding to the prior request."
+RESTART_NOTE = (
+    "The server restarted while answering, so the previous answer was cut short. "
+    "Stop responding to the prior request."
+)
+RESTART_MESSAGE = "The server is restarting. Please try again in a moment."
 
-
-@dataclass(frozen=True, slots=True)
-class Lease:
-    """The right to stream on one thread (D15), renewed while the stream lives."""
-
-    thread_id: str
-    token: str
-    ttl_seconds: float
+_STREAM_OPTIONS = encode_event(StreamOptionsEvent(stream_options=StreamOptions(allow_cancel=True)))
+_RESTART_ERROR = encode_event(ErrorEvent(code="custom", message=RESTART_MESSAGE, allow_retry=True))
 
 
 async def run_pipeline(
     turn: Turn,
     prologue: Iterable[ThreadStreamEvent],
     responder: Callable[[], AsyncIterator[StreamEvent]],
-    *,
-    allow_cancel: bool = True,
-    lease: Lease | None = None,
+    control: StreamControl | None = None,
 ) -> AsyncIterator[bytes]:
     """Yield the SSE frames of one streaming response, persisting as SPEC §7.1 says.
 
     `prologue` events are sent as they are (they were persisted by the caller). Then come
     `stream_options`, the responder's events and `thread.updated` whenever the thread
     changed. An exception becomes one `error` event; a cancellation (client gone) persists
-    the partial answer and the cancellation note, shielded so that neither is lost.
+    the partial answer and the cancellation note, shielded so that neither is lost. When
+    `control` is stopped (server shutdown) the partial answer is kept the same way and the
+    stream ends with an `error` event that offers a retry. `control` holds the lease.
     """
-    relay = _Relay(turn, lease)
+    control = control or StreamControl(turn.store, turn.context, None)
+    relay = _Relay(turn)
     events: AsyncIterator[StreamEvent] | None = None
+    control.begin()
     try:
-        for event in prologue:
-            yield encode_event(event)
-        yield encode_event(
-            StreamOptionsEvent(stream_options=StreamOptions(allow_cancel=allow_cancel))
-        )
-        events = responder()
-        try:
-            async for event in events:
-                if type(event) is TextDelta:
-                    # Nearly every event: kept free of awaits and allocations.
-                    if relay.renamed:
-                        event = relay.renamed_delta(event)
-                    relay.text_delta(event)
-                    yield encode_event(event)
-                else:
-                    frame = await relay.persist(event)
-                    if frame is not None:
-                        yield frame
-                if relay.thread_changed():
-                    yield await relay.thread_updated()
-                if relay.lease_due():
-                    await relay.renew_lease()
-        except Exception as exc:
-            yield encode_event(_error_event(exc))
+        for opening in prologue:
+            yield encode_event(opening)
+        yield _STREAM_OPTIONS
+        stopping = control.stop_requested
+        if not stopping:
+            events = responder()
+            try:
+                control.awaiting_responder = current_task()
+                async for event in events:
+                    control.awaiting_responder = None
+                    if type(event) is TextDelta:
+                        # Nearly every event: kept free of awaits and allocations.
+                        if relay.renamed:
+                            event = relay.renamed_delta(event)
+                        relay.text_delta(event)
+                        yield encode_event(event)
+                    else:
+                        frame = await relay.persist(event)
+                        if frame is not None:
+                            yield frame
+                    if relay.thread_changed():
+                        yield await relay.thread_updated()
+                    if control.stop_requested:
+                        break
+                    control.awaiting_responder = current_task()
+            except asyncio.CancelledError:
+                control.awaiting_responder = None
+                if not control.absorb_stop():
+                    raise
+                stopping = True
+            except Exception as exc:
+                control.awaiting_responder = None
+                # Decided before the yield: a stop arriving during it must not add a second
+                # error event to a stream that already ends with one.
+                stopping = control.stop_requested
+                if not stopping:
+                    yield encode_event(_error_event(exc))
+            else:
+                stopping = control.stop_requested
+        if stopping:
+            control.absorb_stop()
+            with anyio.CancelScope(shield=True):
+                await _close(events)
+                await relay.persist_interrupted(RESTART_NOTE)
         if relay.thread_changed():
             yield await relay.thread_updated()
+        if stopping:
+            yield _RESTART_ERROR
     except (asyncio.CancelledError, GeneratorExit):
         # The client is gone. Stop the responder first (no more model calls), then keep
         # what it had produced; the shield lets both finish although we are cancelled.
         with anyio.CancelScope(shield=True):
             await _close(events)
-            await relay.persist_cancelled()
+            await relay.persist_interrupted(CANCELLED_NOTE)
         raise
     finally:
         with anyio.CancelScope(shield=True):
             await _close(events)
-            await relay.release()
+            await control.end()
 
 
 class _Relay:
-    """The state of one pipeline run: pending items, the thread snapshot, the lease."""
+    """The state of one pipeline run: pending items and the thread snapshot."""
 
-    def __init__(self, turn: Turn, lease: Lease | None) -> None:
+    def __init__(self, turn: Turn) -> None:
         self.turn = turn
-        self.lease = lease
+        self.interrupted = False
         self.pending: dict[str, ThreadItem] = {}
         # Text deltas of pending messages, joined only when needed: appending each delta to
         # the pending text would copy the whole answer per delta (quadratic in its length).
         self.deltas: dict[tuple[str, int], list[str]] = {}
         self.snapshot = turn.thread.model_copy(deep=True)
-        self.renewed_at = time.monotonic()
         # Ids of items this stream finished, and of those it renamed (old id -> ours).
         self.finished: set[str] = set()
         self.renamed: dict[str, str] = {}
@@ -217,7 +239,7 @@ class _Relay:
             await store.delete_thread_item(thread_id, event.item_id, ctx)
         elif isinstance(event, ThreadItemReplacedEvent):
             self._forget(event.item.id)
-            await store.save_item(thread_id, event.item, ctx)
+            await store.add_thread_item(thread_id, event.item, ctx)
         return False
 
     def _buffer(self, item_id: str, content_index: int, delta: str) -> None:
@@ -260,8 +282,11 @@ class _Relay:
         self.snapshot = thread.model_copy(deep=True)
         return encode_event(ThreadUpdatedEvent(thread=to_wire_thread(thread)))
 
-    async def persist_cancelled(self) -> None:
+    async def persist_interrupted(self, note: str) -> None:
         """Keep what the user saw of the answer, and tell the next turn it was cut short."""
+        if self.interrupted:
+            return
+        self.interrupted = True
         store, ctx, thread = self.turn.store, self.turn.context, self.turn.thread
         try:
             for item_id in list(self.pending):
@@ -271,40 +296,15 @@ class _Relay:
                     part.text.strip() for part in item.content
                 ):
                     await store.add_thread_item(thread.id, item, ctx)
-            note = SDKHiddenContextItem(
+            hidden = SDKHiddenContextItem(
                 id=new_item_id("sdk_hidden_context"),
                 thread_id=thread.id,
                 created_at=utc_now(),
-                content=CANCELLED_NOTE,
+                content=note,
             )
-            await store.add_thread_item(thread.id, note, ctx)
+            await store.add_thread_item(thread.id, hidden, ctx)
         except Exception:
-            logger.exception("could not persist the cancelled response of thread %s", thread.id)
-
-    def lease_due(self) -> bool:
-        """Whether the stream lease needs renewing (a third of its time has passed)."""
-        lease = self.lease
-        return lease is not None and time.monotonic() - self.renewed_at >= lease.ttl_seconds / 3
-
-    async def renew_lease(self) -> None:
-        """Extend the stream lease."""
-        lease = self.lease
-        if lease is None:
-            return
-        self.renewed_at = time.monotonic()
-        await self.turn.store.acquire_stream_lease(
-            lease.thread_id, lease.token, lease.ttl_seconds, self.turn.context
-        )
-
-    async def release(self) -> None:
-        """Give the thread's stream lease back."""
-        if self.lease is not None:
-            try:
-                await self.turn.store.release_stream_lease(
-                    self.lease.thread_id, self.lease.token, self.turn.context
-                )
-            except Exception:
-                logger.exception("could not release the stream lease of %s", self.lease.thread_id)
+            logger.exception("could not persist the interrupted response of thread %s", thread.id)
 
 
 def _kind_of(item: ThreadItem) -> ItemKind:

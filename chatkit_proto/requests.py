@@ -11,8 +11,8 @@ from .attachments import AttachmentCreateParams
 from .base import JSONObject, JSONValue, ProtoModel
 from .content import UserMessageInput
 from .structured_input import StructuredInputSubmission
+from .threads import Order
 
-Order = Literal["asc", "desc"]
 FeedbackKind = Literal["positive", "negative"]
 
 
@@ -281,8 +281,4 @@ STREAMING_TYPES = frozenset(
         "threads.custom_action",
     }
 )
-
-
-def is_streaming(request: ChatKitReq) -> bool:
-    """Tell whether a request is answered with SSE (decided by its type alone, SPEC §1.3)."""
-    return request.type in STREAMING_TYPES
+"""The types answered with SSE (decided by the type alone, SPEC §1.3)."""

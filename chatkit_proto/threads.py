@@ -35,6 +35,9 @@ ThreadStatus = Annotated[ActiveStatus | LockedStatus | ClosedStatus, Field(discr
 
 T = TypeVar("T")
 
+Order = Literal["asc", "desc"]
+"""The direction of a listing: `asc` oldest first, `desc` newest first (SPEC §12.3)."""
+
 
 class Page(ProtoModel, Generic[T]):
     """One page of a listing; `after` is the cursor of the next page when `has_more`."""

@@ -13,7 +13,7 @@ import aiosqlite
 from chatkit_proto.attachments import Attachment
 from chatkit_proto.context import RequestContext
 from chatkit_proto.items import ThreadItem
-from chatkit_proto.store.base import NotFoundError, Order, Store
+from chatkit_proto.store.base import NotFoundError, Store
 from chatkit_proto.store.rows import (
     ATTACHMENT,
     ITEM,
@@ -22,7 +22,7 @@ from chatkit_proto.store.rows import (
     item_json,
     thread_json,
 )
-from chatkit_proto.threads import Page, ThreadMetadata
+from chatkit_proto.threads import Order, Page, ThreadMetadata
 
 # Durability: WAL with synchronous=NORMAL. A commit is written to the WAL file (the kernel's
 # page cache) before the call returns, so an acknowledged write survives the process being
@@ -80,6 +80,7 @@ CREATE TABLE IF NOT EXISTS stream_leases (
 """
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_LARGEST_LIMIT = 2**62  # `limit + 1` must still fit in SQLite's 64-bit integers
 _MICROSECOND = timedelta(microseconds=1)
 
 
@@ -169,7 +170,8 @@ class SQLiteStore(Store):
         # Keyset pagination on the (scope, created_at, seq) index: never OFFSET, so a page deep
         # in the list costs the same as the first one. The cursor row is found by a subquery;
         # an unknown cursor makes the comparison NULL, so only an empty page needs a check.
-        limit = max(limit, 0)  # SQLite reads a negative LIMIT as "no limit".
+        # SQLite reads a negative LIMIT as "no limit", and binds only 64-bit integers.
+        limit = min(max(limit, 0), _LARGEST_LIMIT)
         where, params = scope, scope_params
         if after is not None:
             where = (
@@ -266,10 +268,6 @@ class SQLiteStore(Store):
             # The only constraint a well-formed row can break is the thread foreign key.
             raise NotFoundError("thread", thread_id) from error
 
-    async def save_item(self, thread_id: str, item: ThreadItem, ctx: RequestContext) -> None:
-        """Insert or replace an item, keeping the position of an existing one."""
-        await self.add_thread_item(thread_id, item, ctx)
-
     async def load_item(self, thread_id: str, item_id: str, ctx: RequestContext) -> ThreadItem:
         """Load one item; raises `NotFoundError`."""
         rows = await self._fetch(
@@ -341,3 +339,12 @@ class SQLiteStore(Store):
             "DELETE FROM stream_leases WHERE owner = ? AND thread_id = ? AND token = ?",
             (ctx.user_id, thread_id, token),
         )
+
+    async def stream_lease_remaining(self, thread_id: str, ctx: RequestContext) -> float | None:
+        """Seconds until the live lease on a thread expires; None when no live lease holds it."""
+        rows = await self._fetch(
+            "SELECT expires_at FROM stream_leases WHERE owner = ? AND thread_id = ?",
+            (ctx.user_id, thread_id),
+        )
+        remaining = float(rows[0][0]) - time.time() if rows else 0.0
+        return remaining if remaining > 0 else None

@@ -50,8 +50,9 @@ class Services:
         await self.store.open()
 
     async def close(self) -> None:
-        """Close the app, then the store it may still use while closing."""
+        """End the open streams, close the app, then the store both may still use."""
         try:
+            await self.server.shutdown()
             await self.app.aclose()
         finally:
             await self.store.close()

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import anyio
 from sse_starlette.event import ServerSentEvent
 from sse_starlette.sse import EventSourceResponse
 from starlette.types import Message, Send
 
 from chatkit_proto.dispatch import StreamResult
+from chatkit_proto.streams import StreamControl
 
 from .logs import log_request
+
+SHUTDOWN_GRACE_SECONDS = 5.0
+"""How long a stream may take to send its final `error` frame once the server shuts down."""
 
 
 class EventStream(EventSourceResponse):
@@ -33,12 +38,40 @@ class PingComment(ServerSentEvent):
         return b": ping\n"
 
 
+class StopOnShutdown:
+    """Stops a stream when sse-starlette sees the server shut down.
+
+    Left alone, sse-starlette cancels every stream at shutdown and the client gets no last
+    frame. Given this event and a grace period it waits instead, while the stream, stopped
+    here, sends its final `error` event and ends by itself.
+    """
+
+    def __init__(self, control: StreamControl) -> None:
+        self.control = control
+        self.shutdown = anyio.Event()
+
+    async def watch(self) -> None:
+        """Run beside the stream (sse-starlette cancels it when the stream ends)."""
+        await self.shutdown.wait()
+        self.control.stop()
+
+
 def event_stream(result: StreamResult, started: float, ping_seconds: float) -> EventStream:
     """The SSE response for a stream, logged when it ends."""
     frames = _logged(result.frames, result.request_type, result.thread_id, started)
-    if not ping_seconds:
-        return EventStream(frames, sep="\n", ping=0)
-    return EventStream(frames, sep="\n", ping=ping_seconds, ping_message_factory=PingComment)
+    ping = PingComment if ping_seconds else None
+    if result.control is None:
+        return EventStream(frames, sep="\n", ping=ping_seconds, ping_message_factory=ping)
+    stopper = StopOnShutdown(result.control)
+    return EventStream(
+        frames,
+        sep="\n",
+        ping=ping_seconds,
+        ping_message_factory=ping,
+        data_sender_callable=stopper.watch,
+        shutdown_event=stopper.shutdown,
+        shutdown_grace_period=SHUTDOWN_GRACE_SECONDS,
+    )
 
 
 async def _logged(

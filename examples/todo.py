@@ -13,8 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents import Agent, RunContextWrapper, Runner, function_tool
-from agents_layer import AgentContext, AppSettings, simple_to_agent_input, stream_agent_response
 from chatkit_proto.server import ChatKitServer
+
+from agents_layer import AgentContext, AppSettings, simple_to_agent_input, stream_agent_response
+from chatkit_proto import RequestContext
+from chatkit_proto.actions import ActionConfig
 from chatkit_proto.store import Store
 from chatkit_proto.types import (
     Action,
@@ -24,9 +27,7 @@ from chatkit_proto.types import (
     UserMessageItem,
     WidgetItem,
 )
-from chatkit_proto.actions import ActionConfig
 from chatkit_proto.widgets import Badge, Button, Col, ListView, ListViewItem, Row, Text
-from chatkit_proto import RequestContext
 
 DONE = "todo.complete"
 

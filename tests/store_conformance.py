@@ -178,6 +178,25 @@ class StoreConformance:
         assert len(page.data) == 20
         assert (page.has_more, page.after) == (False, None)
 
+    async def test_threads_exact_fit_ascending_has_no_more(self, store: Store) -> None:
+        for n in range(20):
+            await store.save_thread(thread(f"thr_{n:02}", n), ALICE)
+        page = await store.load_threads(20, None, "asc", ALICE)
+        assert ids(page) == [f"thr_{n:02}" for n in range(20)]
+        assert (page.has_more, page.after) == (False, None)
+        rest = await store.load_threads(5, "thr_14", "asc", ALICE)
+        assert ids(rest) == [f"thr_{n:02}" for n in range(15, 20)]
+        assert (rest.has_more, rest.after) == (False, None)
+
+    async def test_any_large_limit_is_a_limit(self, store: Store) -> None:
+        await store.save_thread(thread("thr_1"), ALICE)
+        await store.add_thread_item("thr_1", message("msg_1", "thr_1"), ALICE)
+        for limit in (2**31, 2**63 - 1, 2**64, 10**30):
+            threads = await store.load_threads(limit, None, "asc", ALICE)
+            assert (ids(threads), threads.has_more) == (["thr_1"], False)
+            items = await store.load_thread_items("thr_1", None, limit, "desc", ALICE)
+            assert (ids(items), items.has_more) == (["msg_1"], False)
+
     async def test_threads_empty_listing(self, store: Store) -> None:
         page = await store.load_threads(20, None, "desc", ALICE)
         assert (page.data, page.has_more, page.after) == ([], False, None)
@@ -262,8 +281,6 @@ class StoreConformance:
             await store.load_thread_items("thr_missing", None, 20, "asc", ALICE)
         with pytest.raises(NotFoundError):
             await store.add_thread_item("thr_missing", message("msg_1", "thr_missing"), ALICE)
-        with pytest.raises(NotFoundError):
-            await store.save_item("thr_missing", message("msg_1", "thr_missing"), ALICE)
 
     async def test_add_thread_item_upsert_keeps_position(self, store: Store) -> None:
         await store.save_thread(thread("thr_1"), ALICE)
@@ -274,15 +291,6 @@ class StoreConformance:
         page = await store.load_thread_items("thr_1", None, 20, "asc", ALICE)
         assert ids(page) == ["msg_0", "msg_1", "msg_2"]
         assert page.data[0].content[0].text == "second"
-
-    async def test_save_item_inserts_and_replaces_in_place(self, store: Store) -> None:
-        await store.save_thread(thread("thr_1"), ALICE)
-        await store.save_item("thr_1", message("msg_0", "thr_1", 0, "v1"), ALICE)
-        await store.save_item("thr_1", message("msg_1", "thr_1", 1), ALICE)
-        await store.save_item("thr_1", message("msg_0", "thr_1", 0, "v2"), ALICE)
-        assert await all_item_ids(store, "thr_1", ALICE) == ["msg_0", "msg_1"]
-        loaded = await store.load_item("thr_1", "msg_0", ALICE)
-        assert loaded.content[0].text == "v2"
 
     async def test_delete_thread_item(self, store: Store) -> None:
         await store.save_thread(thread("thr_1"), ALICE)
@@ -364,6 +372,17 @@ class StoreConformance:
             for direction, expected in [("asc", order), ("desc", order[::-1])]:
                 pages = await walk(store, limit, direction, thread_id="thr_1")
                 assert [i for page in pages for i in ids(page)] == expected
+
+    async def test_items_exact_fit_has_no_more_in_both_orders(self, store: Store) -> None:
+        await store.save_thread(thread("thr_1"), ALICE)
+        for n in range(4):
+            await store.add_thread_item("thr_1", message(f"msg_{n}", "thr_1", n), ALICE)
+        for direction in ("asc", "desc"):
+            page = await store.load_thread_items("thr_1", None, 4, direction, ALICE)
+            assert len(page.data) == 4
+            assert (page.has_more, page.after) == (False, None)
+        rest = await store.load_thread_items("thr_1", "msg_1", 2, "asc", ALICE)
+        assert (ids(rest), rest.has_more, rest.after) == (["msg_2", "msg_3"], False, None)
 
     async def test_items_of_empty_thread(self, store: Store) -> None:
         await store.save_thread(thread("thr_1"), ALICE)
@@ -492,8 +511,6 @@ class StoreConformance:
         await self.seed_alice(store)
         with pytest.raises(NotFoundError):
             await store.add_thread_item("thr_a", message("msg_a", "thr_a", 0, "bob"), BOB)
-        with pytest.raises(NotFoundError):
-            await store.save_item("thr_a", message("msg_x", "thr_a", 0, "bob"), BOB)
         await self.assert_alice_intact(store)
 
     async def test_same_ids_for_another_user_are_separate_rows(self, store: Store) -> None:
@@ -560,6 +577,20 @@ class StoreConformance:
         assert await store.acquire_stream_lease("thr_1", "tok_bob", 60, BOB) is True
         assert await store.acquire_stream_lease("thr_1", "tok_alice", 60, ALICE) is True
         assert await store.acquire_stream_lease("thr_1", "tok_bob2", 60, BOB) is False
+
+    async def test_remaining_lease_time(self, store: Store) -> None:
+        assert await store.stream_lease_remaining("thr_1", ALICE) is None
+        await store.acquire_stream_lease("thr_1", "tok_a", 60, ALICE)
+        remaining = await store.stream_lease_remaining("thr_1", ALICE)
+        assert remaining is not None and 50 < remaining <= 60
+        assert await store.stream_lease_remaining("thr_1", BOB) is None
+        await store.release_stream_lease("thr_1", "tok_a", ALICE)
+        assert await store.stream_lease_remaining("thr_1", ALICE) is None
+
+    async def test_an_expired_lease_has_no_time_left(self, store: Store) -> None:
+        await store.acquire_stream_lease("thr_1", "tok_a", 0.05, ALICE)
+        await asyncio.sleep(0.1)
+        assert await store.stream_lease_remaining("thr_1", ALICE) is None
 
     async def test_concurrent_acquires_have_one_winner(self, store: Store) -> None:
         results = await asyncio.gather(

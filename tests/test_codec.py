@@ -13,7 +13,14 @@ from pydantic import BaseModel, TypeAdapter
 from chatkit_proto.actions import Action
 from chatkit_proto.attachments import FileAttachment, ImageAttachment, UploadDescriptor
 from chatkit_proto.base import utc_now
-from chatkit_proto.codec import decode_request, dump_json, dump_plain, encode_body, encode_event
+from chatkit_proto.codec import (
+    MAX_DEPTH,
+    decode_request,
+    dump_json,
+    dump_plain,
+    encode_body,
+    encode_event,
+)
 from chatkit_proto.content import (
     AssistantMessageContent,
     InferenceOptions,
@@ -184,6 +191,37 @@ def test_wrong_literal() -> None:
 def test_negative_limit() -> None:
     error = refused(b'{"type":"threads.list","params":{"limit":-1}}')
     assert [p for p, _ in paths(error)] == ["params.limit"]
+
+
+def _metadata_nested(depth: int) -> bytes:
+    """A request whose body nests `depth` levels: two of its own, the rest in `metadata`."""
+    inner = "[" * (depth - 2) + "]" * (depth - 2)
+    return f'{{"type":"threads.list","params":{{}},"metadata":{{"x":{inner}}}}}'.encode()
+
+
+def test_nesting_up_to_the_limit_is_accepted() -> None:
+    request = decode_request(_metadata_nested(MAX_DEPTH))
+    assert request.type == "threads.list"
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 201, 255, 1025, 5000])
+def test_nesting_beyond_the_limit_is_refused(depth: int) -> None:
+    error = refused(_metadata_nested(depth))
+    assert (
+        error.message == f"Invalid request: objects and arrays nest deeper than {MAX_DEPTH} levels"
+    )
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
+    text = "[{" * 5_000
+    body = json.dumps({"type": "threads.update", "params": {"thread_id": "t", "title": text}})
+    assert decode_request(body).params.title == text  # type: ignore[union-attr]
+
+
+def test_wide_values_are_not_deep() -> None:
+    wide = [[[1]] for _ in range(1_000)]
+    body = json.dumps({"type": "threads.list", "params": {}, "metadata": {"wide": wide}})
+    assert decode_request(body).metadata["wide"] == wide
 
 
 def test_nested_param_paths() -> None:

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 import pytest
 
+from chatkit_proto.base import utc_now
+from chatkit_proto.codec import MAX_DEPTH
 from chatkit_proto.context import RequestContext
-from chatkit_proto.dispatch import ChatKitServer, JSONResult, StreamResult
+from chatkit_proto.dispatch import (
+    MAX_PAGE_SIZE,
+    ChatKitServer,
+    JSONResult,
+    ServerOptions,
+    StreamResult,
+)
 from chatkit_proto.store.memory import MemoryStore
+from chatkit_proto.threads import ThreadMetadata
 from tests.apps import ScriptedApp
 
 ALICE = RequestContext(user_id="alice")
@@ -315,3 +325,126 @@ async def test_retry_walks_back_over_several_pages(server: ChatKitServer) -> Non
     after = body(await call(server, "items.list", thread_id=thread_id, order="asc", limit=100))
     assert [i["type"] for i in after["data"]] == ["user_message", "assistant_message"]
     assert after["data"][0]["id"] == first_user
+
+
+async def test_d15_a_silent_stream_keeps_the_thread_busy(store: MemoryStore) -> None:
+    # Each word comes after a silence longer than the lease: only the lease timer keeps it.
+    server = ChatKitServer(
+        ScriptedApp(reply="one two", delay=0.5), store, options=ServerOptions(0.3)
+    )
+    thread_id = await new_thread(ChatKitServer(ScriptedApp(), store), "start")
+    first = await call(
+        server, "threads.add_user_message", thread_id=thread_id, input=user_input("a")
+    )
+    assert isinstance(first, StreamResult)
+    consumer = asyncio.ensure_future(events(first))
+    while not consumer.done():
+        second = await call(
+            server, "threads.add_user_message", thread_id=thread_id, input=user_input("b")
+        )
+        assert isinstance(second, JSONResult) and second.status == 409
+        await asyncio.wait([consumer], timeout=0.1)
+    assert (await consumer)[-1]["type"] == "thread.item.done"
+    third = await call(
+        server, "threads.add_user_message", thread_id=thread_id, input=user_input("c")
+    )
+    assert isinstance(third, StreamResult)
+    await events(third)
+
+
+async def test_d15_conflict_says_when_to_retry(server: ChatKitServer, store: MemoryStore) -> None:
+    thread_id = await new_thread(server)
+    # A lease left by a process that crashed mid-stream.
+    assert await store.acquire_stream_lease(thread_id, "crashed", 0.4, ALICE)
+    busy = await call(
+        server, "threads.add_user_message", thread_id=thread_id, input=user_input("b")
+    )
+    assert isinstance(busy, JSONResult) and busy.status == 409
+    assert busy.headers["retry-after"] == "1"
+    assert json.loads(busy.body)["message"].endswith("Try again in 1 second.")
+    await asyncio.sleep(0.5)
+    free = await call(
+        server, "threads.add_user_message", thread_id=thread_id, input=user_input("c")
+    )
+    assert isinstance(free, StreamResult)
+    await events(free)
+
+
+async def test_d15_retry_after_counts_the_seconds_left(
+    server: ChatKitServer, store: MemoryStore
+) -> None:
+    thread_id = await new_thread(server)
+    assert await store.acquire_stream_lease(thread_id, "other", 42.5, ALICE)
+    busy = await call(server, "threads.retry_after_item", thread_id=thread_id, item_id="x")
+    assert isinstance(busy, JSONResult) and busy.status == 409
+    assert busy.headers["retry-after"] == "43"
+
+
+@pytest.mark.parametrize("limit", [2**64 - 1, 2**63 - 1, 101, 100])
+async def test_huge_limits_are_cut_to_the_maximum(server: ChatKitServer, limit: int) -> None:
+    thread_id = await new_thread(server)
+    threads = await server.process(
+        json.dumps({"type": "threads.list", "params": {"limit": limit}}), ALICE
+    )
+    assert body(threads)["data"][0]["id"] == thread_id
+    items = body(await call(server, "items.list", thread_id=thread_id, limit=limit))
+    assert len(items["data"]) == 2 and items["has_more"] is False
+
+
+async def test_limit_beyond_the_maximum_gives_a_full_page_and_a_cursor(
+    server: ChatKitServer, store: MemoryStore
+) -> None:
+    for n in range(MAX_PAGE_SIZE + 5):
+        await store.save_thread(ThreadMetadata(id=f"thr_{n:03}", created_at=utc_now()), ALICE)
+    page = body(await call(server, "threads.list", limit=10**9))
+    assert len(page["data"]) == MAX_PAGE_SIZE and page["has_more"] is True
+    rest = body(await call(server, "threads.list", limit=10**9, after=page["after"]))
+    assert len(rest["data"]) == 5 and rest["has_more"] is False
+
+
+async def test_zero_limit_means_twenty_and_unreadable_limits_are_refused(
+    server: ChatKitServer, store: MemoryStore
+) -> None:
+    for n in range(25):
+        await store.save_thread(ThreadMetadata(id=f"thr_{n:02}", created_at=utc_now()), ALICE)
+    assert len(body(await call(server, "threads.list", limit=0))["data"]) == 20
+    for type_, params in [("threads.list", {}), ("items.list", {"thread_id": "thr_00"})]:
+        for limit in (-1, 10**30):
+            refused = await call(server, type_, limit=limit, **params)
+            assert isinstance(refused, JSONResult) and refused.status == 400
+
+
+async def test_a_completed_client_tool_call_cannot_be_answered_again(
+    server: ChatKitServer, store: MemoryStore
+) -> None:
+    thread_id = await new_thread(server, "tool")
+    answer = {"thread_id": thread_id, "result": {"first": True}}
+    await events(await call(server, "threads.add_client_tool_output", **answer))
+    # Make the completed call the newest item again: only its status can refuse it now.
+    items = (await store.load_thread_items(thread_id, None, 100, "asc", ALICE)).data
+    for item in items:
+        if item.type != "client_tool_call" and item.created_at > items[0].created_at:
+            await store.delete_thread_item(thread_id, item.id, ALICE)
+    newest = (await store.load_thread_items(thread_id, None, 1, "desc", ALICE)).data[0]
+    assert newest.type == "client_tool_call" and newest.status == "completed"
+    again = await call(
+        server, "threads.add_client_tool_output", thread_id=thread_id, result={"second": True}
+    )
+    assert isinstance(again, JSONResult) and again.status == 400
+    stored = await store.load_item(thread_id, newest.id, ALICE)
+    assert stored.output == {"first": True}
+    assert await store.stream_lease_remaining(thread_id, ALICE) is None
+
+
+async def test_requests_too_deep_are_refused_before_anything_is_stored(
+    server: ChatKitServer, store: MemoryStore
+) -> None:
+    deep: Any = {}
+    for _ in range(250):
+        deep = {"a": deep}
+    tag = {"type": "input_tag", "id": "t", "text": "@t", "data": deep}
+    message = {**user_input("deep"), "content": [tag]}
+    refused = await call(server, "threads.create", input=message)
+    assert isinstance(refused, JSONResult) and refused.status == 400
+    assert f"deeper than {MAX_DEPTH} levels" in json.loads(refused.body)["message"]
+    assert (await store.load_threads(100, None, "desc", ALICE)).data == []

@@ -19,6 +19,7 @@ from chatkit_proto.events import (
 from chatkit_proto.items import AssistantMessageItem, WorkflowItem
 from chatkit_proto.pipeline import run_pipeline
 from chatkit_proto.store.memory import MemoryStore
+from chatkit_proto.streams import Lease, StreamControl
 from chatkit_proto.threads import ThreadMetadata
 from chatkit_proto.updates import ContentPartAdded, ContentPartDone, ContentPartTextDelta
 from chatkit_proto.workflows import CustomTask, Workflow
@@ -66,26 +67,62 @@ async def test_cancelled_message_keeps_every_part_in_order() -> None:
     assert [part.text for part in message.content] == ["AB", "cd"]
 
 
-async def test_a_long_stream_keeps_renewing_its_lease() -> None:
-    from chatkit_proto.pipeline import Lease
-
+async def test_a_silent_responder_keeps_its_lease() -> None:
+    # The lease is renewed by a timer, not by events: a responder silent for several lease
+    # times (a slow tool, a thinking model) still holds the thread.
     store = MemoryStore()
     thread = ThreadMetadata(id="thr_1", created_at=utc_now())
     await store.save_thread(thread, CTX)
     turn = Turn(thread, CTX, store)
-    lease = Lease("thr_1", "mine", ttl_seconds=0.06)
-    assert await store.acquire_stream_lease("thr_1", "mine", 0.06, CTX)
+    lease = Lease("thr_1", "mine", ttl_seconds=0.3)
+    assert await store.acquire_stream_lease("thr_1", "mine", 0.3, CTX)
+    silence_over = asyncio.Event()
 
-    async def slow() -> AsyncIterator[StreamEvent]:
-        for _ in range(8):
-            await asyncio.sleep(0.02)
-            yield TextDelta("m", 0, "x")
+    async def silent() -> AsyncIterator[StreamEvent]:
+        yield TextDelta("m", 0, "x")
+        await silence_over.wait()
+        yield TextDelta("m", 0, "y")
 
-    frames = run_pipeline(turn, [], slow, lease=lease)
-    async for _ in frames:
-        # Well past the first lease's expiry, another request still finds the thread busy.
-        assert not await store.acquire_stream_lease("thr_1", "theirs", 0.06, CTX)
-    assert await store.acquire_stream_lease("thr_1", "theirs", 0.06, CTX)
+    frames = run_pipeline(turn, [], silent, StreamControl(store, CTX, lease))
+    seen = [await anext(frames), await anext(frames)]
+    waiting = asyncio.ensure_future(anext(frames))
+    for _ in range(10):
+        await asyncio.sleep(0.1)
+        assert not await store.acquire_stream_lease("thr_1", "theirs", 0.3, CTX)
+    silence_over.set()
+    seen.append(await waiting)
+    seen += [frame async for frame in frames]
+    assert len(seen) == 3
+    assert await store.stream_lease_remaining("thr_1", CTX) is None
+
+
+async def test_the_responder_is_closed_before_the_partial_answer_is_saved() -> None:
+    # Closing first means no model call can still be under way (or start) while, or after,
+    # the partial answer is written (D9).
+    log: list[str] = []
+
+    class LoggingStore(MemoryStore):
+        async def add_thread_item(self, thread_id: str, item: object, ctx: RequestContext) -> None:
+            log.append(f"saved {getattr(item, 'type', '?')}")
+            await super().add_thread_item(thread_id, item, ctx)  # type: ignore[arg-type]
+
+    store = LoggingStore()
+    thread = ThreadMetadata(id="thr_1", created_at=utc_now())
+    await store.save_thread(thread, CTX)
+    turn = Turn(thread, CTX, store)
+
+    async def answering() -> AsyncIterator[StreamEvent]:
+        try:
+            async for event in two_parts(turn):
+                yield event
+        finally:
+            log.append("responder closed")
+
+    frames = run_pipeline(turn, [], answering)
+    for _ in range(9):
+        await anext(frames)
+    await frames.aclose()
+    assert log == ["responder closed", "saved assistant_message", "saved sdk_hidden_context"]
 
 
 async def same_ids(turn: Turn, text: str) -> AsyncIterator[StreamEvent]:

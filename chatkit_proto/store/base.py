@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Literal
 
 from ..attachments import Attachment
 from ..context import RequestContext
 from ..errors import ChatKitError
 from ..items import ThreadItem
+from ..threads import Order as Order
 from ..threads import Page, ThreadMetadata
-
-Order = Literal["asc", "desc"]
 
 
 class NotFoundError(ChatKitError, LookupError):
@@ -72,10 +70,6 @@ class Store(ABC):
         """Insert an item; an existing id is replaced in place (SPEC §18 q46)."""
 
     @abstractmethod
-    async def save_item(self, thread_id: str, item: ThreadItem, ctx: RequestContext) -> None:
-        """Insert or replace an item, keeping the position of an existing one."""
-
-    @abstractmethod
     async def load_item(self, thread_id: str, item_id: str, ctx: RequestContext) -> ThreadItem:
         """Load one item; raises `NotFoundError`."""
 
@@ -112,3 +106,10 @@ class Store(ABC):
     @abstractmethod
     async def release_stream_lease(self, thread_id: str, token: str, ctx: RequestContext) -> None:
         """Give a lease back; a lease held by another token is left alone."""
+
+    @abstractmethod
+    async def stream_lease_remaining(self, thread_id: str, ctx: RequestContext) -> float | None:
+        """Seconds until the live lease on a thread expires; None when no live lease holds it.
+
+        Tells a refused client when to retry (D15), so it only has to be about right.
+        """

@@ -7,8 +7,8 @@ import time
 from ..attachments import Attachment
 from ..context import RequestContext
 from ..items import ThreadItem
-from ..threads import Page, ThreadMetadata
-from .base import NotFoundError, Order, Store
+from ..threads import Order, Page, ThreadMetadata
+from .base import NotFoundError, Store
 from .ordered import OrderedRows
 from .rows import ATTACHMENT, ITEM, THREAD, attachment_json, item_json, thread_json
 
@@ -64,9 +64,6 @@ class MemoryStore(Store):
     async def add_thread_item(self, thread_id: str, item: ThreadItem, ctx: RequestContext) -> None:
         self._thread_items(thread_id, ctx).upsert(item.id, item.created_at, item_json(item))
 
-    async def save_item(self, thread_id: str, item: ThreadItem, ctx: RequestContext) -> None:
-        await self.add_thread_item(thread_id, item, ctx)
-
     async def load_item(self, thread_id: str, item_id: str, ctx: RequestContext) -> ThreadItem:
         row = self._thread_items(thread_id, ctx).get(item_id)
         if row is None:
@@ -106,3 +103,8 @@ class MemoryStore(Store):
         held = self._leases.get(key)
         if held is not None and held[0] == token:
             del self._leases[key]
+
+    async def stream_lease_remaining(self, thread_id: str, ctx: RequestContext) -> float | None:
+        held = self._leases.get((ctx.user_id, thread_id))
+        remaining = held[1] - time.monotonic() if held is not None else 0.0
+        return remaining if remaining > 0 else None

@@ -7,8 +7,8 @@ import itertools
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from ..threads import Page
-from .base import NotFoundError, Order
+from ..threads import Order, Page
+from .base import NotFoundError
 
 V = TypeVar("V")
 _sequence = itertools.count()

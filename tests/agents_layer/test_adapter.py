@@ -291,7 +291,7 @@ async def test_client_tool_round_trip_matches_the_reference() -> None:
     assert isinstance(pending, ClientToolCallItem)
     # threads.add_client_tool_output completes the call, then the run resumes.
     completed = pending.model_copy(update={"status": "completed", "output": {"city": "Paris"}})
-    await harness.store.save_item(harness.thread.id, completed, harness.request)
+    await harness.store.add_thread_item(harness.thread.id, completed, harness.request)
     await harness.run()
     assert normalize(harness.wire) == normalize(responder_events(fixture["exchanges"][1]))
 
@@ -611,7 +611,7 @@ async def test_open_workflow_is_stored_and_resumed_after_a_client_tool() -> None
     # Our item id; the model's call id, which pairs the call with its output.
     assert tool_call.id.startswith("tc_") and tool_call.call_id == "call_t0_1"
     completed = tool_call.model_copy(update={"status": "completed", "output": "Paris"})
-    await harness.store.save_item(harness.thread.id, completed, harness.request)
+    await harness.store.add_thread_item(harness.thread.id, completed, harness.request)
 
     await harness.run()
     # The resumed workflow already has a thought: the new one arrives whole, then it ends.

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents import Agent, RunContextWrapper, Runner, function_tool
+from chatkit.actions import ActionConfig
 from chatkit.agents import AgentContext, simple_to_agent_input, stream_agent_response
 from chatkit.server import ChatKitServer
 from chatkit.store import Store
@@ -23,7 +24,6 @@ from chatkit.types import (
     UserMessageItem,
     WidgetItem,
 )
-from chatkit.actions import ActionConfig
 from chatkit.widgets import Badge, Button, Col, ListView, ListViewItem, Row, Text
 from todo_app.context import RequestContext
 
