@@ -39,6 +39,8 @@ class StreamControl:
         "__weakref__",
         "_cancelled",
         "_keeper",
+        "_over",
+        "_timer",
         "awaiting_responder",
         "context",
         "ended",
@@ -59,14 +61,17 @@ class StreamControl:
         """The task running the stream while it waits for the responder's next event."""
         self.started = False
         self.ended = asyncio.Event()
+        # A timer until the next renewal, then a task while it runs: most streams end before
+        # the first renewal is due, and a timer costs far less than a task.
+        self._timer: asyncio.TimerHandle | None = None
         self._keeper: asyncio.Task[None] | None = None
+        self._over = False
         self._cancelled: asyncio.Task[Any] | None = None
 
     def begin(self) -> None:
         """The stream starts: keep its lease from now on."""
         self.started = True
-        if self.lease is not None:
-            self._keeper = asyncio.create_task(_keep(self.store, self.context, self.lease))
+        self._schedule_renewal()
 
     def stop(self) -> None:
         """Ask the stream to end now, with its final `error` event."""
@@ -87,12 +92,38 @@ class StreamControl:
 
     async def end(self) -> None:
         """The stream is over: stop renewing the lease and give it back."""
-        keeper, self._keeper = self._keeper, None
+        self._over = True
+        if self._timer is not None:
+            self._timer.cancel()
+        keeper = self._keeper
         if keeper is not None:
             keeper.cancel()
             await asyncio.wait([keeper])
         await self.release()
         self.ended.set()
+
+    def _schedule_renewal(self) -> None:
+        lease = self.lease
+        if lease is not None and not self._over:
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(lease.ttl_seconds / 3, self._start_renewal, lease)
+
+    def _start_renewal(self, lease: Lease) -> None:
+        self._timer = None
+        self._keeper = asyncio.create_task(self._renew(lease))
+
+    async def _renew(self, lease: Lease) -> None:
+        try:
+            held = await self.store.acquire_stream_lease(
+                lease.thread_id, lease.token, lease.ttl_seconds, self.context
+            )
+        except Exception:
+            logger.exception("could not renew the stream lease of %s", lease.thread_id)
+        else:
+            if not held:
+                logger.warning("the stream lease of %s was taken over", lease.thread_id)
+        self._keeper = None
+        self._schedule_renewal()
 
     async def release(self) -> None:
         """Give the lease back (a lease already released or taken over is left alone)."""
@@ -134,18 +165,3 @@ class OpenStreams:
                 # Never started, or its client stopped reading: the thread must not stay
                 # locked for a lease time after the restart.
                 await control.release()
-
-
-async def _keep(store: Store, ctx: RequestContext, lease: Lease) -> None:
-    """Renew a lease every third of its time until cancelled."""
-    while True:
-        await asyncio.sleep(lease.ttl_seconds / 3)
-        try:
-            held = await store.acquire_stream_lease(
-                lease.thread_id, lease.token, lease.ttl_seconds, ctx
-            )
-        except Exception:
-            logger.exception("could not renew the stream lease of %s", lease.thread_id)
-            continue
-        if not held:
-            logger.warning("the stream lease of %s was taken over", lease.thread_id)
