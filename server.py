@@ -21,7 +21,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     config = parse_config(argv, os.environ)
     configure_logging(config.log_level, config.log_format)
     app = create_app(config)
-    logger.info("serving %s on http://%s:%s/chatkit", config.app, config.host, config.port)
+    base = f"http://{config.host}:{config.port}"
+    logger.info(
+        "serving %s: open %s/ or %s/inspector (API %s/chatkit)", config.app, base, base, base
+    )
     uvicorn.run(app, host=config.host, port=config.port, log_config=None, access_log=False)
 
 

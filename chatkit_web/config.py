@@ -29,6 +29,7 @@ class Config:
     stream_lease_seconds: float = 30.0
     rate_limit: str = ""
     cors_origins: tuple[str, ...] = ()
+    domain_key: str = "local-dev"
 
 
 def parse_config(argv: Sequence[str] | None, env: Mapping[str, str]) -> Config:
@@ -79,6 +80,11 @@ def parse_config(argv: Sequence[str] | None, env: Mapping[str, str]) -> Config:
         default=env.get("CORS_ORIGINS", ""),
         help="comma-separated origins allowed to call the API from a browser",
     )
+    option(
+        "--domain-key",
+        default=env.get("CHATKIT_DOMAIN_KEY", defaults.domain_key),
+        help="the ChatKit widget's domain key (OpenAI's domain allow-list) for the / page",
+    )
     args = parser.parse_args(argv)
     return Config(
         host=args.host,
@@ -96,4 +102,5 @@ def parse_config(argv: Sequence[str] | None, env: Mapping[str, str]) -> Config:
         cors_origins=tuple(
             origin.strip() for origin in args.cors_origins.split(",") if origin.strip()
         ),
+        domain_key=args.domain_key,
     )
