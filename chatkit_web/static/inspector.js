@@ -197,7 +197,7 @@ function retryAfter(user) {
   const index = state.items.findIndex((entry) => entry.id === user.id);
   // The server deletes the newer items without telling (SPEC §7.6); so does the client.
   state.items = state.items.slice(0, index + 1);
-  state.transient = [];
+  clearTransient();
   renderItems();
   runStream("threads.retry_after_item", { thread_id: state.thread.id, item_id: user.id });
 }
@@ -269,8 +269,8 @@ async function runStream(type, params) {
   if (state.stream) return;
   const controller = new AbortController();
   state.stream = { controller, allowCancel: false, type };
-  state.transient = [];
-  renderItems();
+  clearTransient();
+  refreshControls();
   updateBusy();
   try {
     await client.stream(type, params, { signal: controller.signal, onEvent: handleEvent });
@@ -281,12 +281,26 @@ async function runStream(type, params) {
       showFailure(error);
     }
   } finally {
+    const streamed = [...state.streamingIds];
     state.stream = null;
     state.streamingIds.clear();
     setProgress(null);
     updateBusy();
-    renderItems();
+    refreshControls(streamed);
   }
+}
+
+// Items whose controls depend on whether a response is running, and those that were streaming.
+// Widgets are left alone so that what a person typed into them stays.
+function refreshControls(ids = []) {
+  for (const item of state.items) {
+    if (item.type !== "widget" || ids.includes(item.id)) rerenderItem(item.id);
+  }
+}
+
+function clearTransient() {
+  for (const element of state.transient) element.remove();
+  state.transient = [];
 }
 
 function handleEvent(event) {

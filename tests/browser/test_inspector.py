@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import jwt
 import pytest
 from playwright.sync_api import Locator, Page, expect
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import Route
 
-from chatkit_web import Config, build_services
-from chatkit_web.pages import PAGE_ROUTES
+from tests.browser.canned import CannedEndpoint, canned_app
 from tests.browser.conftest import Shot, scripted_server
 from tests.browser.servers import DATA, ServerProcess, ThreadedServer
 
@@ -242,6 +235,7 @@ def test_stop_keeps_the_partial_answer(page: Page, shot: Shot, slow_server: Serv
     stop.click()
     expect(page.locator(".stopped")).to_be_visible()
     expect(stop).to_be_hidden()
+    expect(page.locator("#send")).to_be_enabled()
     shot("stopped")
 
     saved = wait_for_saved_answer(slow_server, current_thread_id(page))
@@ -287,6 +281,8 @@ def test_structured_input_workflow_feedback_and_retry(
     open_inspector(page, structured_server)
     say(page, "Add a task for me")
     expect(items(page, "workflow")).to_contain_text("I need its priority.")
+    expect(log_entries(page, "progress_update")).to_have_count(1)
+    expect(log_entries(page, "client_effect")).to_have_count(1)
     question = items(page, "structured_input")
     expect(question).to_contain_text("Which priority?")
     question.get_by_label("High").check()
@@ -359,49 +355,122 @@ def test_inspector_sends_the_bearer_token(
     assert jwt_server.api("threads.list", {}, token=bearer("bob"))["data"] == []
 
 
-# -- a server that breaks the schema ---------------------------------------------------------
+# -- stand-in servers: a schema-breaking stream, a widget gallery --------------------------
 
 
-async def _bad_endpoint(request: Request) -> Response:
-    body = json.loads(await request.body())
-    if body["type"] == "threads.list":
-        return JSONResponse({"data": [], "has_more": False})
-    if body["type"] == "threads.create":
-        frames = [f"data: {line}\n\n" for line in _bad_events()]
-        return StreamingResponse(iter(frames), media_type="text/event-stream")
-    return JSONResponse({"message": "not served here", "code": "invalid_request"}, 400)
-
-
-def _bad_events() -> list[str]:
-    return (DATA / "bad_stream.jsonl").read_text(encoding="utf-8").splitlines()
-
-
-@pytest.fixture(scope="module")
-def bad_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadedServer]:
-    data_dir: Path = tmp_path_factory.mktemp("bad")
-    app = Starlette(routes=[Route("/chatkit", _bad_endpoint, methods=["POST"]), *PAGE_ROUTES])
-    app.state.services = build_services(Config(store="memory", data_dir=str(data_dir)), {})
-    server = ThreadedServer(app)
-    yield server
+def canned_server(
+    tmp_path_factory: pytest.TempPathFactory, answers: dict[str, str]
+) -> Iterator[tuple[ThreadedServer, CannedEndpoint]]:
+    endpoint = CannedEndpoint(answers)
+    server = ThreadedServer(canned_app(endpoint, tmp_path_factory.mktemp("canned")))
+    yield server, endpoint
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def bad_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[ThreadedServer, CannedEndpoint]]:
+    answers = {"threads.list": "no_threads.json", "threads.create": "bad_stream.jsonl"}
+    yield from canned_server(tmp_path_factory, answers)
+
+
+def bad_events() -> list[str]:
+    return (DATA / "bad_stream.jsonl").read_text(encoding="utf-8").splitlines()
+
+
 def test_schema_violations_are_marked_in_the_log(
-    page: Page, shot: Shot, bad_server: ThreadedServer
+    page: Page, shot: Shot, bad_server: tuple[ThreadedServer, CannedEndpoint]
 ) -> None:
-    open_inspector(page, bad_server)
+    open_inspector(page, bad_server[0])
     say(page, "hello")
     bad = page.locator(".log-entry.invalid")
     expect(bad).to_have_count(3)
     expect(bad.nth(0)).to_contain_text("/update/content_index must be integer")
     expect(bad.nth(1)).to_contain_text('/item/created_at must match format "date-time"')
     expect(bad.nth(2)).to_contain_text("thread.item.exploded")
-    expect(bad.nth(2)).to_contain_text('"thread.item.exploded" is none of the 12 ThreadStreamEvent')
+    expect(bad.nth(2)).to_contain_text('/type must be one of "thread.created", "thread.updated"')
     events = page.locator('.log-entry[data-dir="evt"]')
-    expect(events).to_have_count(len(_bad_events()))
-    expect(page.locator('.log-entry.valid[data-dir="evt"]')).to_have_count(len(_bad_events()) - 3)
+    expect(events).to_have_count(len(bad_events()))
+    expect(page.locator('.log-entry.valid[data-dir="evt"]')).to_have_count(len(bad_events()) - 3)
     expect(page.locator("#log-counts")).to_contain_text("3 violations")
     shot("violations")
     page.check("#log-only-bad")
     expect(page.locator(".log-entry:visible")).to_have_count(3)
     shot("violations-only")
+
+
+@pytest.fixture(scope="module")
+def gallery_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[ThreadedServer, CannedEndpoint]]:
+    answers = {
+        "threads.list": "gallery_threads.json",
+        "threads.get_by_id": "gallery_thread.json",
+        "threads.custom_action": "gallery_action.jsonl",
+        "threads.sync_custom_action": "gallery_sync.json",
+    }
+    yield from canned_server(tmp_path_factory, answers)
+
+
+def test_widgets_are_drawn_and_their_actions_sent(
+    page: Page, shot: Shot, gallery_server: tuple[ThreadedServer, CannedEndpoint]
+) -> None:
+    server, endpoint = gallery_server
+    open_inspector(page, server, "#thr_gallery")
+    widget = items(page, "widget")
+    card = widget.locator(".w-card")
+    expect(card.locator(".w-status")).to_have_text(re.compile("Widget gallery"))
+    for component in ("Row", "Col", "Box", "Icon", "Spacer", "Divider", "Form", "Input", "Label"):
+        expect(card.locator(f'[data-component="{component}"]').first).to_be_attached()
+    expect(card.locator(".w-title")).to_have_text("Every component")
+    expect(card.locator(".w-caption").first).to_have_text(
+        "Drawn by the inspector from the widget JSON"
+    )
+    expect(card.locator(".w-badge")).to_have_text("beta")
+    expect(card.locator(".w-markdown strong")).to_have_text("bold")
+    expect(card.locator("img.w-image")).to_have_attribute("alt", "swatch")
+    expect(card.locator('.w-unknown[data-type="Chart"]')).to_contain_text('"dataKey": "tasks"')
+    shot("gallery")
+
+    submit = card.get_by_role("button", name="Submit")
+    submit.click()
+    assert endpoint.sent("threads.custom_action") == []  # the required name is missing
+    card.get_by_placeholder("Your name").fill("Ada")
+    card.locator("select").select_option("blue")
+    card.get_by_label("Subscribe").check()
+    submit.click()
+    status = card.locator(".w-text", has_text="Waiting")
+    expect(status).to_have_text("Waiting, then submitted")
+    notice = page.locator(".notice.warning")
+    expect(notice).to_contain_text("Heads up")
+    expect(notice.locator("strong", has_text="demo")).to_be_visible()
+    expect(log_entries(page, "progress_update")).to_have_count(1)
+    [sent] = endpoint.sent("threads.custom_action")
+    assert sent == {
+        "thread_id": "thr_gallery",
+        "item_id": "msg_w",
+        "action": {
+            "type": "gallery.submit",
+            "payload": {
+                "source": "form",
+                "person": {"name": "Ada"},
+                "colour": "blue",
+                "subscribe": True,
+            },
+        },
+    }
+    shot("form-submitted")
+
+    card.get_by_role("button", name="Refresh in place").click()
+    expect(widget.locator(".w-title")).to_have_text("Refreshed in place")
+    expect(widget).to_have_count(1)
+    assert endpoint.sent("threads.sync_custom_action") == [
+        {
+            "thread_id": "thr_gallery",
+            "item_id": "msg_w",
+            "action": {"type": "gallery.refresh", "payload": {"n": 1}},
+        }
+    ]
+    expect(page.locator(".log-entry.invalid")).to_have_count(0)
+    shot("updated-in-place")

@@ -95,18 +95,22 @@ export class EventLog {
 
   #fill(record, detail) {
     const errors = record.result && !record.result.valid ? record.result.errors : [];
+    const body = h("pre", { class: "json" }, typeof record.body === "string" ? record.body : pretty(record.body));
+    if (!errors.length) {
+      detail.replaceChildren(body);
+      return;
+    }
+    // A violation shows its errors at once; the JSON is one click away.
     detail.replaceChildren(
-      errors.length
-        ? h(
-            "ul",
-            { class: "violations" },
-            h("li", {}, `against $defs/${record.result.def}:`),
-            errors.map((error) => h("li", {}, h("span", { class: "path" }, error.path || "/"), " ", error.message)),
-          )
-        : null,
-      h("pre", { class: "json" }, typeof record.body === "string" ? record.body : pretty(record.body)),
+      h(
+        "ul",
+        { class: "violations" },
+        h("li", {}, `against $defs/${record.result.def}:`),
+        errors.map((error) => h("li", {}, h("span", { class: "path" }, error.path || "/"), " ", error.message)),
+      ),
+      h("details", { class: "raw" }, h("summary", {}, "JSON"), body),
     );
-    if (errors.length) detail.hidden = false;
+    detail.hidden = false;
   }
 
   #applyFilter() {

@@ -21,7 +21,7 @@ export class SchemaChecker {
     if (!response.ok) throw new Error(`GET ${this.url} answered ${response.status}`);
     this.document = await response.json();
     // strict: false — the schema carries pydantic's OpenAPI `discriminator` annotations.
-    this.ajv = new Ajv2020({ strict: false, allErrors: true });
+    this.ajv = new Ajv2020({ strict: false, allErrors: true, verbose: true });
     this.ajv.addFormat("date-time", DATE_TIME);
     this.ajv.addSchema(this.document);
   }
@@ -34,27 +34,18 @@ export class SchemaChecker {
   check(name, value) {
     const definition = this.document.$defs[name];
     if (!definition) return { valid: false, def: name, errors: [{ path: "", message: `no $defs entry ${name}` }] };
-    const { target, note } = this.#narrow(name, definition, value);
+    const target = this.#narrow(definition, value) ?? name;
     const validate = this.#compiled(target);
     const valid = validate(value);
-    const errors = valid ? [] : summarise(validate.errors ?? []);
-    if (note) errors.unshift(note);
-    return { valid, def: target, errors };
+    return { valid, def: target, errors: valid ? [] : summarise(validate.errors ?? [], value) };
   }
 
   // A discriminated union is checked against the one member its `type` names, so that the
   // errors are about that member and not about every other member of the union.
-  #narrow(name, definition, value) {
-    const mapping = definition.discriminator?.mapping;
-    const key = definition.discriminator?.propertyName;
-    if (!mapping || !key || value === null || typeof value !== "object") return { target: name };
-    const ref = mapping[value[key]];
-    if (ref) return { target: ref.replace("#/$defs/", "") };
-    const known = Object.keys(mapping).length;
-    return {
-      target: name,
-      note: { path: `/${key}`, message: `${JSON.stringify(value[key])} is none of the ${known} ${name} types` },
-    };
+  #narrow(definition, value) {
+    const { propertyName, mapping } = definition.discriminator ?? {};
+    if (!mapping || value === null || typeof value !== "object") return null;
+    return mapping[value[propertyName]]?.replace("#/$defs/", "") ?? null;
   }
 
   #compiled(name) {
@@ -67,21 +58,59 @@ export class SchemaChecker {
   }
 }
 
-// Deepest paths first: inside unions the shallow errors are mostly other members' complaints.
-function summarise(errors) {
+// Inside a union Ajv reports every member's complaints; keep those of the member whose `type`
+// the value names, deepest paths first. When no member matches, say which types would.
+function summarise(errors, value) {
+  const mismatches = errors.filter((error) => isUnionNoise(error));
+  const relevant = errors.filter((error) => !isUnionNoise(error) && ofMatchingMember(error, value));
+  const chosen = relevant.length ? relevant.map(entry) : typeChoices(mismatches);
   const seen = new Set();
-  const unique = [];
-  for (const error of errors) {
-    const message = describe(error);
-    const key = `${error.instancePath} ${message}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    unique.push({ path: error.instancePath || "/", message, depth: error.instancePath.split("/").length });
-  }
-  unique.sort((a, b) => b.depth - a.depth);
-  const shown = unique.slice(0, MAX_ERRORS).map(({ path, message }) => ({ path, message }));
+  const unique = chosen.filter(({ path, message }) => !seen.has(`${path} ${message}`) && seen.add(`${path} ${message}`));
+  unique.sort((a, b) => depth(b.path) - depth(a.path));
+  const shown = unique.slice(0, MAX_ERRORS);
   if (unique.length > MAX_ERRORS) shown.push({ path: "", message: `… and ${unique.length - MAX_ERRORS} more` });
   return shown;
+}
+
+function isUnionNoise(error) {
+  if (error.keyword === "oneOf" || error.keyword === "anyOf") return true;
+  return error.keyword === "const" && error.instancePath.endsWith("/type");
+}
+
+// An error raised inside a model whose `type` constant differs from the value's is another
+// union member's complaint.
+function ofMatchingMember(error, value) {
+  const model = error.parentSchema?.properties?.type?.const;
+  if (model === undefined) return true;
+  const target = pointer(value, error.instancePath);
+  return target === null || typeof target !== "object" || target.type === model;
+}
+
+function typeChoices(mismatches) {
+  const byPath = new Map();
+  for (const error of mismatches) {
+    if (error.keyword !== "const") continue;
+    byPath.set(error.instancePath, [...(byPath.get(error.instancePath) ?? []), JSON.stringify(error.params.allowedValue)]);
+  }
+  if (!byPath.size) return mismatches.map(entry);
+  return [...byPath].map(([path, allowed]) => ({ path, message: `must be one of ${allowed.join(", ")}` }));
+}
+
+function entry(error) {
+  return { path: error.instancePath || "/", message: describe(error) };
+}
+
+function depth(path) {
+  return path.split("/").length;
+}
+
+function pointer(value, path) {
+  let node = value;
+  for (const token of path.split("/").slice(1)) {
+    if (node === null || typeof node !== "object") return undefined;
+    node = node[token.replaceAll("~1", "/").replaceAll("~0", "~")];
+  }
+  return node;
 }
 
 function describe(error) {

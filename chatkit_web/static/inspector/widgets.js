@@ -57,7 +57,10 @@ function render(node, ctx) {
   if (node === null || node === undefined) return null;
   if (typeof node !== "object") return h("span", { class: "w-text" }, String(node));
   const renderer = RENDERERS[node.type];
-  return renderer ? renderer(node, ctx) : unknown(node, ctx);
+  const element = renderer ? renderer(node, ctx) : unknown(node, ctx);
+  // Which component drew this element, for people reading the DOM (and for tests).
+  if (element instanceof HTMLElement) element.dataset.component = node.type;
+  return element;
 }
 
 function children(node, ctx) {
@@ -70,7 +73,7 @@ const RENDERERS = {
   Basic: (node, ctx) => box(node, ctx, node.direction === "row" ? "w-row" : "w-col"),
   ListView: listView,
   ListViewItem: listViewItem,
-  Box: (node, ctx) => box(node, ctx, node.direction === "row" ? "w-row" : "w-box"),
+  Box: (node, ctx) => box(node, ctx, node.direction === "row" ? "w-box w-row" : "w-box"),
   Row: (node, ctx) => box(node, ctx, "w-row"),
   Col: (node, ctx) => box(node, ctx, "w-col"),
   Form: form,
