@@ -120,6 +120,6 @@ export class ChatKitClient {
 }
 
 function updateType(event) {
-  if (event?.type === "thread.item.updated") return event.update?.type?.replace(/^assistant_message\./, "");
+  if (event?.type === "thread.item.updated") return event.update?.type?.replace(/^assistant_message\.content_part\./, "part.");
   return event?.item?.type;
 }

@@ -73,7 +73,7 @@ export class EventLog {
       { class: "log-row", onclick: () => this.#toggle(record, detail) },
       h("span", { class: "log-time" }, clock(record.time)),
       h("span", { class: `log-dir ${record.dir}`, title: record.dir }, ARROWS[record.dir] ?? ""),
-      h("span", { class: "log-name" }, record.name, record.sub ? h("span", { class: "sub" }, ` ${record.sub}`) : null),
+      h("span", { class: "log-name", title: [record.name, record.sub].filter(Boolean).join(" ") }, record.name, record.sub ? h("span", { class: "sub" }, ` ${record.sub}`) : null),
       badge ? h("span", { class: `log-badge ${state}`, title: record.result?.def ?? "" }, badge) : h("span"),
     );
     const element = h("li", { class: ["log-entry", state], dataset: { dir: record.dir, name: record.name, state } }, row, detail);
