@@ -29,6 +29,7 @@ const state = {
   stream: null,
   streamingIds: new Set(),
   feedback: new Map(),
+  drafts: new Map(),
   attachments: [],
   transient: [],
   renaming: null,
@@ -162,10 +163,10 @@ function renderHeader() {
 
 function view() {
   return {
-    busy: state.stream !== null,
     streamingIds: state.streamingIds,
     lastItemId: state.items.at(-1)?.id,
     feedback: state.feedback,
+    drafts: state.drafts,
   };
 }
 
@@ -178,16 +179,19 @@ const itemActions = {
     toast(`Feedback sent: ${kind}`);
   },
   retry: (item) => {
+    if (state.stream) return;
     const index = state.items.findIndex((entry) => entry.id === item.id);
     const user = state.items.slice(0, index + 1).findLast((entry) => entry.type === "user_message");
     if (user) retryAfter(user);
   },
   toolOutput: (item, result) => {
+    if (state.stream) return;
     // The server completes the call without an event (SPEC §7.4); the client updates itself.
     upsertItem({ ...item, status: "completed", output: result ?? undefined });
     runStream("threads.add_client_tool_output", { thread_id: state.thread.id, result });
   },
   structuredInput: (item, submission) => {
+    if (state.stream) return;
     runStream("threads.add_structured_input", { thread_id: state.thread.id, item_id: item.id, input: submission });
   },
   widgetAction: (item, action, source) => widgetAction(item, action, source),
@@ -251,10 +255,21 @@ function upsertItem(item) {
     state.items[index] = item;
     rerenderItem(item.id);
   } else {
-    state.items.push(item);
-    renderItems();
+    appendItem(item);
   }
   if (stick) container.scrollTop = container.scrollHeight;
+}
+
+// A new item goes after the others and before any error or stop note; the rest stay as drawn.
+function appendItem(item) {
+  const previous = state.items.at(-1);
+  state.items.push(item);
+  const container = $("items");
+  container.querySelector(".empty-chat")?.remove();
+  const note = state.transient.find((element) => element.isConnected) ?? null;
+  container.insertBefore(renderItem(item, view(), itemActions), note);
+  // Only the newest client tool call can be answered.
+  if (previous?.type === "client_tool_call") rerenderItem(previous.id);
 }
 
 function addTransient(element) {
@@ -270,7 +285,6 @@ async function runStream(type, params) {
   const controller = new AbortController();
   state.stream = { controller, allowCancel: false, type };
   clearTransient();
-  refreshControls();
   updateBusy();
   try {
     await client.stream(type, params, { signal: controller.signal, onEvent: handleEvent });
@@ -286,16 +300,13 @@ async function runStream(type, params) {
     state.streamingIds.clear();
     setProgress(null);
     updateBusy();
-    refreshControls(streamed);
+    refreshStreamed(streamed);
   }
 }
 
-// Items whose controls depend on whether a response is running, and those that were streaming.
-// Widgets are left alone so that what a person typed into them stays.
-function refreshControls(ids = []) {
-  for (const item of state.items) {
-    if (item.type !== "widget" || ids.includes(item.id)) rerenderItem(item.id);
-  }
+// Items left unfinished by a stopped or failed stream lose their streaming look.
+function refreshStreamed(ids) {
+  for (const id of ids) rerenderItem(id);
 }
 
 function clearTransient() {
@@ -392,6 +403,7 @@ function updateBusy() {
   const busy = state.stream !== null;
   $("send").disabled = busy || state.attachments.some((entry) => entry.status === "uploading");
   $("stop").hidden = !(busy && state.stream.allowCancel);
+  document.body.dataset.busy = String(busy);
 }
 
 // -- the composer ---------------------------------------------------------------------------

@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import jwt
 import pytest
 
 from tests.browser.servers import DATA, ServerProcess
@@ -38,6 +41,16 @@ NOT_LOOPBACK = re.compile(r"^(?!https?://(127\.0\.0\.1|localhost)[:/]).*")
 EXPECT_TIMEOUT_MS = 20_000
 
 Shot = Callable[[str], Path]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the browser tests last, after every asyncio test of the session.
+
+    While the session's browser is open, Playwright's sync API leaves its event loop marked as
+    running in this thread, and pytest-asyncio cannot start a loop of its own beside it.
+    """
+    here = Path(__file__).resolve().parent
+    items.sort(key=lambda item: here in Path(item.path).resolve().parents)
 
 
 @pytest.fixture(scope="session")
@@ -85,24 +98,66 @@ def shot(page: Page, request: pytest.FixtureRequest) -> Shot:
     return take
 
 
+JWT_SECRET = "browser-test-secret-with-enough-length"
+JWT_DOMAIN_KEY = "domain_pk_browser_test"
+
+
+@dataclass(frozen=True)
+class Servers:
+    """Every `server.py` the browser tests use; a scripted model serves one test only."""
+
+    tasks: ServerProcess
+    slow: ServerProcess
+    tool: ServerProcess
+    structured: ServerProcess
+    jwt: ServerProcess
+
+    def all(self) -> list[ServerProcess]:
+        return [self.tasks, self.slow, self.tool, self.structured, self.jwt]
+
+
 @pytest.fixture(scope="session")
-def tasks_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """The default app (tasks) with the offline model and a SQLite store."""
-    server = ServerProcess(data_dir=tmp_path_factory.mktemp("tasks"))
-    yield server
-    server.stop()
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    """All the servers, started side by side (each takes seconds to import its app)."""
+    directory = tmp_path_factory.mktemp
 
+    def scripted(app: str, script: str) -> ServerProcess:
+        args = ("--app", app, "--model-script", str(DATA / script))
+        return ServerProcess(*args, data_dir=directory(script.removesuffix(".json")))
 
-def scripted_server(
-    tmp_path_factory: pytest.TempPathFactory, app: str, script: str
-) -> Iterator[ServerProcess]:
-    """A server whose model plays `tests/browser/data/<script>`."""
-    server = ServerProcess(
-        "--app",
-        app,
-        "--model-script",
-        str(DATA / script),
-        data_dir=tmp_path_factory.mktemp(script.removesuffix(".json")),
+    started = Servers(
+        # The default app (tasks) with the offline model and a SQLite store.
+        tasks=ServerProcess(data_dir=directory("tasks")),
+        slow=scripted("tasks", "slow_answer.json"),
+        tool=scripted("conformance", "client_tool.json"),
+        structured=scripted("conformance", "structured_input.json"),
+        jwt=ServerProcess(
+            "--domain-key",
+            JWT_DOMAIN_KEY,
+            data_dir=directory("jwt"),
+            env={"CHATKIT_AUTH": "jwt", "CHATKIT_JWT_SECRET": JWT_SECRET},
+        ),
     )
-    yield server
-    server.stop()
+    try:
+        for server in started.all():
+            server.wait_until_up()
+        yield started
+    finally:
+        for server in started.all():
+            server.stop()
+
+
+@pytest.fixture
+def tasks_server(servers: Servers) -> ServerProcess:
+    return servers.tasks
+
+
+@pytest.fixture
+def jwt_server(servers: Servers) -> ServerProcess:
+    """Needs `Authorization: Bearer <JWT signed with JWT_SECRET>`; domain key JWT_DOMAIN_KEY."""
+    return servers.jwt
+
+
+def bearer(user: str) -> str:
+    """A valid token for `jwt_server`."""
+    return jwt.encode({"sub": user, "exp": int(time.time()) + 600}, JWT_SECRET, "HS256")

@@ -31,7 +31,7 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    """`python server.py --port <free> --data-dir <dir> ARGS` until `stop()`."""
+    """`python server.py --port <free> --data-dir <dir> ARGS`, started at once, until `stop()`."""
 
     def __init__(self, *args: str, data_dir: Path, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
@@ -47,9 +47,9 @@ class ServerProcess:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
-        self._wait_until_up()
 
-    def _wait_until_up(self) -> None:
+    def wait_until_up(self) -> None:
+        """Return once `/healthz` answers; raise with the child's stderr if it died."""
         deadline = time.monotonic() + START_SECONDS
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

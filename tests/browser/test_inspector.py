@@ -8,15 +8,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import jwt
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.canned import CannedEndpoint, canned_app
-from tests.browser.conftest import Shot, scripted_server
+from tests.browser.conftest import Servers, Shot, bearer
 from tests.browser.servers import DATA, ServerProcess, ThreadedServer
 
-JWT_SECRET = "browser-test-secret-with-enough-length"
 SAVE_WAIT_SECONDS = 15
 
 
@@ -198,19 +196,19 @@ def test_image_upload_shows_its_preview(
 # -- scripted models ---------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def slow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    yield from scripted_server(tmp_path_factory, "tasks", "slow_answer.json")
+@pytest.fixture
+def slow_server(servers: Servers) -> ServerProcess:
+    return servers.slow
 
 
-@pytest.fixture(scope="module")
-def tool_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    yield from scripted_server(tmp_path_factory, "conformance", "client_tool.json")
+@pytest.fixture
+def tool_server(servers: Servers) -> ServerProcess:
+    return servers.tool
 
 
-@pytest.fixture(scope="module")
-def structured_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    yield from scripted_server(tmp_path_factory, "conformance", "structured_input.json")
+@pytest.fixture
+def structured_server(servers: Servers) -> ServerProcess:
+    return servers.structured
 
 
 def wait_for_saved_answer(server: ServerProcess, thread_id: str) -> str:
@@ -319,22 +317,6 @@ def test_structured_input_workflow_feedback_and_retry(
 
 
 # -- authentication --------------------------------------------------------------------------
-
-
-def bearer(user: str) -> str:
-    return jwt.encode({"sub": user, "exp": int(time.time()) + 600}, JWT_SECRET, "HS256")
-
-
-@pytest.fixture(scope="module")
-def jwt_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    server = ServerProcess(
-        "--domain-key",
-        "domain_pk_browser_test",
-        data_dir=tmp_path_factory.mktemp("jwt"),
-        env={"CHATKIT_AUTH": "jwt", "CHATKIT_JWT_SECRET": JWT_SECRET},
-    )
-    yield server
-    server.stop()
 
 
 def test_inspector_sends_the_bearer_token(

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
 from typing import Any
 
-import jwt
-import pytest
 from playwright.sync_api import Page, Route, expect
 
 from chatkit_web.pages import WIDGET_SCRIPT_URL
-from tests.browser.conftest import Shot
+from tests.browser.conftest import JWT_DOMAIN_KEY, Shot, bearer
 from tests.browser.servers import ServerProcess
 
-JWT_SECRET = "widget-page-secret-with-enough-length"
 # Stands in for chatkit.js: an <openai-chatkit> element that keeps the options it is given.
 STAND_IN = """
 customElements.define("openai-chatkit", class extends HTMLElement {
@@ -86,32 +81,19 @@ def test_the_widget_is_pointed_at_this_server(
     shot("widget-and-auth-help")
 
 
-@pytest.fixture(scope="module")
-def jwt_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    server = ServerProcess(
-        "--domain-key",
-        "domain_pk_widget_test",
-        data_dir=tmp_path_factory.mktemp("widget-jwt"),
-        env={"CHATKIT_AUTH": "jwt", "CHATKIT_JWT_SECRET": JWT_SECRET},
-    )
-    yield server
-    server.stop()
-
-
 def test_a_bearer_token_goes_through_api_fetch(
     page: Page, shot: Shot, jwt_server: ServerProcess
 ) -> None:
     page.route(WIDGET_SCRIPT_URL, serve_stand_in)
     page.goto(f"{jwt_server.url}/")
     options = widget_options(page)
-    assert options["api"]["domainKey"] == "domain_pk_widget_test"
+    assert options["api"]["domainKey"] == JWT_DOMAIN_KEY
     assert options["api"]["fetch"] == "undefined"
     expect(page.locator("#auth-panel")).to_be_visible()
     expect(page.locator("#auth-hint")).to_contain_text("requires a bearer token")
     shot("token-asked")
 
-    token = jwt.encode({"sub": "carol", "exp": int(time.time()) + 600}, JWT_SECRET, "HS256")
-    page.fill("#token-input", token)
+    page.fill("#token-input", bearer("carol"))
     page.locator("#auth-form button[type=submit]").click()
     page.wait_for_function("() => typeof window.chatkitOptions.api.fetch === 'function'")
     assert page.evaluate(LIST_WITH_OPTIONS_FETCH) == 200

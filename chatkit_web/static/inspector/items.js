@@ -39,8 +39,9 @@ export function applyItemUpdate(item, update) {
 }
 
 /**
- * The element of one item. `view` says what the page is doing (`busy`, `streamingIds`,
- * `lastItemId`, `feedback`) and `actions` holds the callbacks the item's controls call.
+ * The element of one item. `view` says what the page knows (`streamingIds`, `lastItemId`,
+ * `feedback`, `drafts`) and `actions` holds the callbacks the item's controls call. Controls
+ * that start a response carry `needs-idle`: they are inert while a response streams.
  */
 export function renderItem(item, view, actions) {
   const renderer = RENDERERS[item.type] ?? unknownItem;
@@ -125,9 +126,9 @@ function clientToolCall(item, view, actions) {
     card.append(h("div", { class: "small muted" }, "Only the newest item can be answered."));
     return card;
   }
-  const editor = h("textarea", { class: "json-editor", spellcheck: "false", "aria-label": "Client tool result (JSON)" }, "{}");
+  const editor = h("textarea", { class: "json-editor", spellcheck: "false", "aria-label": "Client tool result (JSON)" }, view.drafts.get(item.id) ?? "{}");
   const problem = h("span", { class: "error-text" });
-  const send = h("button", { class: "btn btn-primary btn-sm", type: "button", disabled: view.busy }, "Send result");
+  const send = h("button", { class: "btn btn-primary btn-sm needs-idle", type: "button" }, "Send result");
   const parse = () => {
     try {
       const value = JSON.parse(editor.value);
@@ -140,7 +141,10 @@ function clientToolCall(item, view, actions) {
       return { ok: false };
     }
   };
-  editor.addEventListener("input", parse);
+  editor.addEventListener("input", () => {
+    view.drafts.set(item.id, editor.value);
+    parse();
+  });
   send.addEventListener("click", () => {
     const parsed = parse();
     if (parsed.ok) actions.toolOutput(item, parsed.value);
@@ -187,8 +191,8 @@ function structuredInput(item, view, actions) {
     }
     form.append(block);
   }
-  const submit = h("button", { class: "btn btn-primary btn-sm", type: "submit", disabled: view.busy }, "Submit");
-  const skip = h("button", { class: "btn btn-sm", type: "button", disabled: view.busy }, "Skip");
+  const submit = h("button", { class: "btn btn-primary btn-sm needs-idle", type: "submit" }, "Submit");
+  const skip = h("button", { class: "btn btn-sm needs-idle", type: "button" }, "Skip");
   form.append(h("div", { class: "row-actions" }, submit, skip));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -258,7 +262,7 @@ function itemTools(item, view, actions) {
     tools.push(h("button", { class: "icon-btn", type: "button", title: "Copy copy_text", "aria-label": "copy", onclick: () => navigator.clipboard?.writeText(item.copy_text) }, icon("copy")));
   }
   if (item.type === "user_message" || item.type === "assistant_message") {
-    tools.push(h("button", { class: "icon-btn", type: "button", disabled: view.busy, title: "Retry from here (threads.retry_after_item)", "aria-label": "retry", onclick: () => actions.retry(item) }, icon("retry")));
+    tools.push(h("button", { class: "icon-btn needs-idle", type: "button", title: "Retry from here (threads.retry_after_item)", "aria-label": "retry", onclick: () => actions.retry(item) }, icon("retry")));
   }
   if (!tools.length) return null;
   return h("div", { class: "item-tools" }, h("span", { class: "tool-label" }, item.id), tools);
