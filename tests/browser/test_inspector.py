@@ -413,6 +413,7 @@ def test_widgets_are_drawn_and_their_actions_sent(
     expect(card.locator(".w-markdown strong")).to_have_text("bold")
     expect(card.locator("img.w-image")).to_have_attribute("alt", "swatch")
     expect(card.locator('.w-unknown[data-type="Chart"]')).to_contain_text('"dataKey": "tasks"')
+    page.locator("#items").evaluate("element => { element.scrollTop = 0; }")
     shot("gallery")
 
     submit = card.get_by_role("button", name="Submit")
