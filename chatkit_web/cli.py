@@ -56,7 +56,9 @@ def announce(config: Config, sock: socket.socket) -> None:
     logger.info("attachments: %s", os.path.abspath(os.path.join(config.data_dir, "attachments")))
     if not os.environ.get("CHATKIT_SECRET"):
         logger.info("signing key: %s", os.path.abspath(os.path.join(config.data_dir, "secret.key")))
-    logger.info("serving %s: API %s/chatkit", config.app, root)
+    logger.info(
+        "serving %s: open %s/ or %s/inspector (API %s/chatkit)", config.app, root, root, root
+    )
 
 
 def describe_store(config: Config) -> str:

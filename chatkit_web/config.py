@@ -65,6 +65,9 @@ class Config(BaseSettings):
     cors_origins: tuple[str, ...] = _setting(
         (), "CORS_ORIGINS", "comma-separated origins allowed to call the API from a browser"
     )
+    domain_key: str = _setting(
+        "local-dev", "CHATKIT_DOMAIN_KEY", "the ChatKit widget's domain key, for the page at /"
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -20,6 +20,7 @@ from .downloads import download
 from .endpoint import chatkit_endpoint
 from .errors import http_error_handler, protocol_error_handler
 from .health import healthz
+from .pages import PAGE_ROUTES
 from .services import Services, build_services
 from .uploads import direct_upload, two_phase_upload
 
@@ -30,6 +31,7 @@ ROUTES = [
     Route(UPLOAD_PATH, two_phase_upload, methods=["POST", "PUT"]),
     Route(FILES_PATH, download, methods=["GET"]),
     Route("/healthz", healthz, methods=["GET"]),
+    *PAGE_ROUTES,
 ]
 
 
