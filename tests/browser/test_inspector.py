@@ -282,7 +282,7 @@ def test_structured_input_workflow_feedback_and_retry(
     expect(log_entries(page, "progress_update")).to_have_count(1)
     expect(log_entries(page, "client_effect")).to_have_count(1)
     question = items(page, "structured_input")
-    expect(question).to_contain_text("Which priority?")
+    expect(question).to_contain_text("What priority should I use?")
     question.get_by_label("High").check()
     question.locator("textarea").fill("before Friday")
     shot("structured-input")

@@ -11,7 +11,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from chatkit_proto.schema import build_schema
-from chatkit_web import Config, create_app, parse_config
+from chatkit_web import Config, create_app, load_config
 from chatkit_web.pages import STATIC_DIR, WIDGET_SCRIPT_URL, PageSettings, script_json
 
 SETTINGS = re.compile(r'<script type="application/json" id="page-settings">(.*?)</script>', re.S)
@@ -105,4 +105,4 @@ def test_settings_json_cannot_close_its_script_element() -> None:
     ],
 )
 def test_the_domain_key_setting(argv: list[str], env: dict[str, str], expected: str) -> None:
-    assert parse_config(argv, env).domain_key == expected
+    assert load_config(argv, env).domain_key == expected
