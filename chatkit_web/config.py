@@ -65,6 +65,25 @@ class Config(BaseSettings):
     cors_origins: tuple[str, ...] = _setting(
         (), "CORS_ORIGINS", "comma-separated origins allowed to call the API from a browser"
     )
+    keep_alive_seconds: Annotated[int, Field(ge=1)] = _setting(
+        5, "KEEP_ALIVE_SECONDS", "how long an idle connection stays open after a response"
+    )
+    header_timeout_seconds: Annotated[float, Field(gt=0)] = _setting(
+        10.0, "HEADER_TIMEOUT_SECONDS", "time a connection has to send its request headers"
+    )
+    body_timeout_seconds: Annotated[float, Field(gt=0)] = _setting(
+        20.0,
+        "BODY_TIMEOUT_SECONDS",
+        "time a request body has to arrive, extended while it keeps up 16 KiB/s; then 408",
+    )
+    send_timeout_seconds: Annotated[float, Field(ge=0)] = _setting(
+        30.0,
+        "SEND_TIMEOUT_SECONDS",
+        "end a stream whose client reads nothing for this long (as a cancel); 0 disables",
+    )
+    max_connections: Annotated[int, Field(gt=0)] = _setting(
+        1000, "MAX_CONNECTIONS", "open connections; beyond it the longest-idle are closed"
+    )
 
     @classmethod
     def settings_customise_sources(

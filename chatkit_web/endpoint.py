@@ -31,7 +31,8 @@ async def chatkit_endpoint(request: Request) -> Response:
     result = await services.server.process(body, request_context(request, user_id))
     if isinstance(result, JSONResult):
         return _logged(result, started)
-    return event_stream(result, started, services.config.ping_seconds)
+    config = services.config
+    return event_stream(result, started, config.ping_seconds, config.send_timeout_seconds or None)
 
 
 def _logged(result: JSONResult, started: float) -> Response:

@@ -1,0 +1,135 @@
+"""Connections under uvicorn: a deadline for request headers, and a cap that sheds idle ones.
+
+uvicorn closes an idle keep-alive connection, but not one that never sends a request, nor one
+that sends its headers a byte at a time; and its `limit_concurrency` counts idle connections,
+so idle sockets would turn real requests away. Here every connection must complete its
+request headers within `header_timeout` seconds of connecting (or of its first byte after a
+response), and once `max_connections` are open a new connection closes the longest-idle
+ones: idle sockets never keep a real request from being served.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import resource
+from typing import Any
+
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.server import ServerState
+
+logger = logging.getLogger("chatkit.server")
+
+RESERVED_DESCRIPTORS = 64
+"""File descriptors kept for the store, attachment files and logs beyond the connections."""
+
+
+class ServerConfig(uvicorn.Config):
+    """uvicorn's configuration plus the connection rules of `GuardedProtocol`."""
+
+    def __init__(
+        self, app: Any, *, header_timeout: float, max_connections: int, **options: Any
+    ) -> None:
+        super().__init__(app, http=GuardedProtocol, **options)
+        self.header_timeout = header_timeout
+        self.max_connections = max_connections
+
+
+class GuardedProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a header deadline and idle-first connection shedding."""
+
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        assert isinstance(config, ServerConfig)
+        self.header_timeout = config.header_timeout
+        self.max_connections = config.max_connections
+        self.idle_since = self.loop.time()
+        self._header_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        """Start the header deadline, and make room if the server is at its cap."""
+        super().connection_made(transport)
+        self._arm_header_timer()
+        self._shed_idle()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """Forget the header deadline."""
+        self._disarm_header_timer()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        """The first byte of a new request starts its header deadline."""
+        if self._header_timer is None and self.awaiting_request():
+            self._arm_header_timer()
+        super().data_received(data)
+
+    def on_headers_complete(self) -> None:
+        """Headers arrived in time; the body has its own deadline (`BodyDeadline`)."""
+        self._disarm_header_timer()
+        super().on_headers_complete()
+
+    def on_response_complete(self) -> None:
+        """The connection is idle from now on, until its next request."""
+        self.idle_since = self.loop.time()
+        super().on_response_complete()
+
+    def awaiting_request(self) -> bool:
+        """No request of this connection is being served or queued."""
+        return (self.cycle is None or self.cycle.response_complete) and not self.pipeline
+
+    def _arm_header_timer(self) -> None:
+        self._header_timer = self.loop.call_later(self.header_timeout, self._headers_too_slow)
+
+    def _disarm_header_timer(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _headers_too_slow(self) -> None:
+        self._header_timer = None
+        if self.awaiting_request() and not self.transport.is_closing():
+            self.transport.close()
+
+    def _shed_idle(self) -> None:
+        open_ = [c for c in self.connections if not _closing(c)]
+        excess = len(open_) - self.max_connections
+        if excess <= 0:
+            return
+        idle = sorted(
+            (c for c in open_ if isinstance(c, GuardedProtocol) and c is not self),
+            key=lambda c: c.idle_since,
+        )
+        idle = [c for c in idle if c.awaiting_request()][:excess]
+        for connection in idle:
+            connection.transport.close()
+        if len(idle) < excess:
+            # Every other connection is serving a request: this one cannot be taken on.
+            logger.warning("connection refused: %d connections are busy", len(open_) - 1)
+            self.transport.close()
+
+
+def _closing(connection: object) -> bool:
+    transport = getattr(connection, "transport", None)
+    return transport is None or transport.is_closing()
+
+
+def connection_cap(wanted: int) -> int:
+    """Raise the descriptor limit toward `wanted` connections; the cap that fits under it."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = wanted + RESERVED_DESCRIPTORS
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        ceiling = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (ceiling, hard))
+        soft = ceiling
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return wanted
+    cap = max(1, soft - RESERVED_DESCRIPTORS)
+    logger.warning("only %d connections fit in %d file descriptors (wanted %d)", cap, soft, wanted)
+    return cap
