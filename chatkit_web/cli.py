@@ -40,6 +40,7 @@ def server_config(config: Config, app: object) -> uvicorn.Config:
     return ServerConfig(
         app,
         header_timeout=config.header_timeout_seconds,
+        send_timeout=config.send_timeout_seconds or None,
         max_connections=connection_cap(config.max_connections),
         timeout_keep_alive=config.keep_alive_seconds,
         ws="none",

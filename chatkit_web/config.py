@@ -79,7 +79,7 @@ class Config(BaseSettings):
     send_timeout_seconds: Annotated[float, Field(ge=0)] = _setting(
         30.0,
         "SEND_TIMEOUT_SECONDS",
-        "end a stream whose client reads nothing for this long (as a cancel); 0 disables",
+        "drop a connection whose client stops reading for this long; 0 disables",
     )
     max_connections: Annotated[int, Field(gt=0)] = _setting(
         1000, "MAX_CONNECTIONS", "open connections; beyond it the longest-idle are closed"

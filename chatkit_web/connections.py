@@ -1,11 +1,14 @@
-"""Connections under uvicorn: a deadline for request headers, and a cap that sheds idle ones.
+"""Connections under uvicorn: deadlines for headers and for slow readers, and a cap.
 
 uvicorn closes an idle keep-alive connection, but not one that never sends a request, nor one
-that sends its headers a byte at a time; and its `limit_concurrency` counts idle connections,
-so idle sockets would turn real requests away. Here every connection must complete its
-request headers within `header_timeout` seconds of connecting (or of its first byte after a
-response), and once `max_connections` are open a new connection closes the longest-idle
-ones: idle sockets never keep a real request from being served.
+that sends its headers a byte at a time, nor one that stops reading its response; and its
+`limit_concurrency` counts idle connections, so idle sockets would turn real requests away.
+Here every connection must complete its request headers within `header_timeout` seconds of
+connecting (or of its first byte after a response); a connection whose writes stay blocked
+for `send_timeout` seconds (the client reads nothing) is dropped, which the application sees
+as a disconnect, so a stream ends as a cancel does and keeps its partial answer (D9); and
+once `max_connections` are open a new connection closes the longest-idle ones: idle sockets
+never keep a real request from being served.
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
+from chatkit_proto.codec import encode_body
+from chatkit_proto.errors import InvalidRequest
+
 logger = logging.getLogger("chatkit.server")
 
 RESERVED_DESCRIPTORS = 64
@@ -29,15 +35,22 @@ class ServerConfig(uvicorn.Config):
     """uvicorn's configuration plus the connection rules of `GuardedProtocol`."""
 
     def __init__(
-        self, app: Any, *, header_timeout: float, max_connections: int, **options: Any
+        self,
+        app: Any,
+        *,
+        header_timeout: float,
+        send_timeout: float | None,
+        max_connections: int,
+        **options: Any,
     ) -> None:
         super().__init__(app, http=GuardedProtocol, **options)
         self.header_timeout = header_timeout
+        self.send_timeout = send_timeout
         self.max_connections = max_connections
 
 
 class GuardedProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol with a header deadline and idle-first connection shedding."""
+    """uvicorn's httptools protocol with header and send deadlines and idle-first shedding."""
 
     def __init__(
         self,
@@ -49,9 +62,11 @@ class GuardedProtocol(HttpToolsProtocol):
         super().__init__(config, server_state, app_state, _loop)
         assert isinstance(config, ServerConfig)
         self.header_timeout = config.header_timeout
+        self.send_timeout = config.send_timeout
         self.max_connections = config.max_connections
         self.idle_since = self.loop.time()
         self._header_timer: asyncio.TimerHandle | None = None
+        self._send_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         """Start the header deadline, and make room if the server is at its cap."""
@@ -60,9 +75,21 @@ class GuardedProtocol(HttpToolsProtocol):
         self._shed_idle()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        """Forget the header deadline."""
+        """Forget the deadlines."""
         self._disarm_header_timer()
+        self._disarm_send_timer()
         super().connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        """The client is not keeping up: it has `send_timeout` seconds to read again."""
+        super().pause_writing()
+        if self.send_timeout and self._send_timer is None:
+            self._send_timer = self.loop.call_later(self.send_timeout, self._reader_too_slow)
+
+    def resume_writing(self) -> None:
+        """The client reads again."""
+        self._disarm_send_timer()
+        super().resume_writing()
 
     def data_received(self, data: bytes) -> None:
         """The first byte of a new request starts its header deadline."""
@@ -80,6 +107,15 @@ class GuardedProtocol(HttpToolsProtocol):
         self.idle_since = self.loop.time()
         super().on_response_complete()
 
+    def send_400_response(self, msg: str) -> None:
+        """Bytes that are not HTTP: the JSON error body (not uvicorn's text), then close."""
+        body = encode_body(InvalidRequest("The request is not valid HTTP/1.1").body())
+        self.transport.write(
+            b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\n"
+            b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(body), body)
+        )
+        self.transport.close()
+
     def awaiting_request(self) -> bool:
         """No request of this connection is being served or queued."""
         return (self.cycle is None or self.cycle.response_complete) and not self.pipeline
@@ -96,6 +132,17 @@ class GuardedProtocol(HttpToolsProtocol):
         self._header_timer = None
         if self.awaiting_request() and not self.transport.is_closing():
             self.transport.close()
+
+    def _disarm_send_timer(self) -> None:
+        if self._send_timer is not None:
+            self._send_timer.cancel()
+            self._send_timer = None
+
+    def _reader_too_slow(self) -> None:
+        self._send_timer = None
+        logger.warning("connection dropped: the client read nothing for %ss", self.send_timeout)
+        # abort, not close: close would wait for the unread buffer to drain, which never comes.
+        self.transport.abort()
 
     def _shed_idle(self) -> None:
         open_ = [c for c in self.connections if not _closing(c)]

@@ -31,8 +31,7 @@ async def chatkit_endpoint(request: Request) -> Response:
     result = await services.server.process(body, request_context(request, user_id))
     if isinstance(result, JSONResult):
         return _logged(result, started)
-    config = services.config
-    return event_stream(result, started, config.ping_seconds, config.send_timeout_seconds or None)
+    return event_stream(result, started, services.config.ping_seconds)
 
 
 def _logged(result: JSONResult, started: float) -> Response:

@@ -2,63 +2,28 @@
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import AsyncIterator
-from typing import Any
 
 import anyio
 from sse_starlette.event import ServerSentEvent
-from sse_starlette.sse import EventSourceResponse, SendTimeoutError
-from starlette.types import Message, Receive, Scope, Send
+from sse_starlette.sse import EventSourceResponse
+from starlette.types import Message, Send
 
 from chatkit_proto.dispatch import StreamResult
 
 from .logs import log_request
 
-logger = logging.getLogger("chatkit.server")
-
 
 class EventStream(EventSourceResponse):
-    """sse-starlette's response (pings, disconnects, shutdown) with a cheap send timeout.
-
-    sse-starlette's own `send_timeout` opens a cancel scope around every send, which costs
-    more per frame than the rest of its work together. Here a send only notes when it began;
-    a watchdog task ends the response once one has been blocked for `send_timeout` seconds
-    (a client that stopped reading). The stream then ends as a cancellation does: the
-    pipeline persists the partial answer (D9).
-    """
-
-    def __init__(self, *args: Any, send_timeout: float | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.stall_limit = send_timeout
-        self._sends = 0
-        self._blocked_since = 0.0
-        if send_timeout:
-            self.data_sender_callable = self._watch_sends
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Stream; a client that stopped reading is let go with one warning."""
-        try:
-            await super().__call__(scope, receive, send)
-        except SendTimeoutError:
-            logger.warning("stream ended: the client read nothing for %ss", self.stall_limit)
+    """sse-starlette's response (pings, disconnects, shutdown), minus one idle cost per frame."""
 
     async def _send_with_timeout(self, send: Send, message: Message) -> None:
-        if self._sends == 0:
-            self._blocked_since = time.monotonic()
-        self._sends += 1
-        try:
+        # Without a send timeout, the cancel scope sse-starlette opens around every send is
+        # a no-op that still costs microseconds per frame, the largest share of its overhead.
+        if self.send_timeout is None:
             await send(message)
-        finally:
-            self._sends -= 1
-
-    async def _watch_sends(self) -> None:
-        limit = self.stall_limit or 0.0
-        while True:
-            await anyio.sleep(limit / 4)
-            if self._sends and time.monotonic() - self._blocked_since > limit:
-                raise SendTimeoutError()
+        else:
+            await super()._send_with_timeout(send, message)
 
 
 class PingComment(ServerSentEvent):
@@ -69,20 +34,12 @@ class PingComment(ServerSentEvent):
         return b": ping\n"
 
 
-def event_stream(
-    result: StreamResult, started: float, ping_seconds: float, send_timeout: float | None = None
-) -> EventStream:
+def event_stream(result: StreamResult, started: float, ping_seconds: float) -> EventStream:
     """The SSE response for a stream, logged when it ends."""
     frames = _logged(result.frames, result.request_type, result.thread_id, started)
     if not ping_seconds:
-        return EventStream(frames, sep="\n", ping=0, send_timeout=send_timeout)
-    return EventStream(
-        frames,
-        sep="\n",
-        ping=ping_seconds,
-        ping_message_factory=PingComment,
-        send_timeout=send_timeout,
-    )
+        return EventStream(frames, sep="\n", ping=0)
+    return EventStream(frames, sep="\n", ping=ping_seconds, ping_message_factory=PingComment)
 
 
 async def _logged(
@@ -94,8 +51,8 @@ async def _logged(
             yield frame
         outcome = "completed"
     finally:
-        # Closed mid-stream (a disconnect, a send timeout), close the pipeline too, at once:
-        # it persists the partial answer now, not whenever the generator is collected.
+        # Closed mid-stream (sse-starlette closes us when a send fails), close the pipeline
+        # too, at once: it persists the partial answer now, not whenever it is collected.
         aclose = getattr(frames, "aclose", None)
         if aclose is not None:
             with anyio.CancelScope(shield=True):
