@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import resource
+import select
 import signal
 import socket
 import subprocess
@@ -94,3 +96,77 @@ class _DescriptorLimit:
 
     def __call__(self) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (self.descriptors, self.descriptors))
+
+
+MiB = 1024 * 1024
+
+
+def closed_by_peer(sock: socket.socket) -> bool:
+    readable, _, _ = select.select([sock], [], [], 0)
+    if not readable:
+        return False
+    try:
+        return sock.recv(1) == b""
+    except ConnectionResetError:
+        return True
+
+
+def upload_url(server: Server) -> str:
+    create = {
+        "type": "attachments.create",
+        "params": {"name": "a", "size": 10, "mime_type": "text/plain"},
+    }
+    descriptor = httpx.post(f"{server.url}/chatkit", content=json.dumps(create), timeout=10).json()[
+        "upload_descriptor"
+    ]
+    path = descriptor["url"].split(str(server.port), 1)[1]
+    return f"{path}&token={descriptor['headers']['x-upload-token']}"
+
+
+def chunked_upload(server: Server, target: str, size: int) -> tuple[bytes, bytes]:
+    """Send `size` bytes as a chunked multipart (direct) or raw (two-phase) body; the answer."""
+    path, _, token = target.partition("&token=")
+    boundary = b"b0undary"
+    if token:
+        headers = (
+            b"x-upload-token: %s\r\ncontent-type: application/octet-stream\r\n" % token.encode()
+        )
+        prefix, suffix = b"", b""
+    else:
+        headers = b"content-type: multipart/form-data; boundary=%s\r\n" % boundary
+        prefix = (
+            b'--%s\r\nContent-Disposition: form-data; name="file"; filename="big.txt"\r\n'
+            b"Content-Type: text/plain\r\n\r\n" % boundary
+        )
+        suffix = b"\r\n--%s--\r\n" % boundary
+    sock = server.connect()
+    try:
+        sock.sendall(
+            b"POST %s HTTP/1.1\r\nHost: x\r\ntransfer-encoding: chunked\r\n%s\r\n"
+            % (path.encode(), headers)
+        )
+        block = b"x" * MiB
+        pieces = [p for p in (prefix, *([block] * (size // MiB)), suffix) if p]
+        try:
+            for piece in [*pieces, b""]:
+                sock.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        answer = b""
+        while b"\r\n\r\n" not in answer or not _response_complete(answer):
+            data = sock.recv(65536)
+            if not data:
+                break
+            answer += data
+    finally:
+        sock.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return head, body
+
+
+def _response_complete(answer: bytes) -> bool:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    for line in head.lower().split(b"\r\n"):
+        if line.startswith(b"content-length:"):
+            return len(body) >= int(line.split(b":")[1])
+    return False

@@ -15,9 +15,15 @@ from typing import TypeVar
 import httpx
 import pytest
 
-from tests.chatkit_web.servers import Server, raise_descriptor_limit
+from tests.chatkit_web.servers import (
+    MiB,
+    Server,
+    chunked_upload,
+    closed_by_peer,
+    raise_descriptor_limit,
+    upload_url,
+)
 
-MiB = 1024 * 1024
 CREATE = json.dumps(
     {
         "type": "threads.create",
@@ -142,7 +148,7 @@ def test_300_idle_sockets_do_not_keep_real_requests_out(
             for _ in range(10):
                 assert client.post("/chatkit", content=LIST).status_code == 200
                 assert client.get("/healthz").status_code == 200
-        still_open = [s for s in idle if not _closed_by_peer(s)]
+        still_open = [s for s in idle if not closed_by_peer(s)]
         # The longest-idle sockets made room; the rest stay open (not all were dropped).
         assert 50 <= len(still_open) < 300
     finally:
@@ -151,16 +157,6 @@ def test_300_idle_sockets_do_not_keep_real_requests_out(
         log = server.stop()
     if descriptors is not None:
         assert "connections fit in 256 file descriptors" in log
-
-
-def _closed_by_peer(sock: socket.socket) -> bool:
-    readable, _, _ = select.select([sock], [], [], 0)
-    if not readable:
-        return False
-    try:
-        return sock.recv(1) == b""
-    except ConnectionResetError:
-        return True
 
 
 def test_a_client_that_stops_reading_is_dropped_and_its_partial_answer_kept(
@@ -235,76 +231,15 @@ def test_a_200_mib_upload_is_refused_without_being_held_in_memory(
         assert (
             httpx.post(f"{server.url}/chatkit/upload", files=warm_up, timeout=10).status_code == 200
         )
-        target = "/chatkit/upload" if route == "direct" else _upload_url(server)
+        target = "/chatkit/upload" if route == "direct" else upload_url(server)
         before = server.peak_rss_kib()
-        head, body = _chunked_upload(server, target, 200 * MiB)
+        head, body = chunked_upload(server, target, 200 * MiB)
         grown = server.peak_rss_kib() - before
     finally:
         server.stop()
     assert head.startswith(b"HTTP/1.1 413"), head
     assert json.loads(body)["code"] == "payload_too_large"
     assert grown < 25 * 1024, f"peak RSS grew by {grown} KiB"
-
-
-def _upload_url(server: Server) -> str:
-    create = {
-        "type": "attachments.create",
-        "params": {"name": "a", "size": 10, "mime_type": "text/plain"},
-    }
-    descriptor = httpx.post(f"{server.url}/chatkit", content=json.dumps(create), timeout=10).json()[
-        "upload_descriptor"
-    ]
-    path = descriptor["url"].split(str(server.port), 1)[1]
-    return f"{path}&token={descriptor['headers']['x-upload-token']}"
-
-
-def _chunked_upload(server: Server, target: str, size: int) -> tuple[bytes, bytes]:
-    """Send `size` bytes as a chunked multipart (direct) or raw (two-phase) body; the answer."""
-    path, _, token = target.partition("&token=")
-    boundary = b"b0undary"
-    if token:
-        headers = (
-            b"x-upload-token: %s\r\ncontent-type: application/octet-stream\r\n" % token.encode()
-        )
-        prefix, suffix = b"", b""
-    else:
-        headers = b"content-type: multipart/form-data; boundary=%s\r\n" % boundary
-        prefix = (
-            b'--%s\r\nContent-Disposition: form-data; name="file"; filename="big.txt"\r\n'
-            b"Content-Type: text/plain\r\n\r\n" % boundary
-        )
-        suffix = b"\r\n--%s--\r\n" % boundary
-    sock = server.connect()
-    try:
-        sock.sendall(
-            b"POST %s HTTP/1.1\r\nHost: x\r\ntransfer-encoding: chunked\r\n%s\r\n"
-            % (path.encode(), headers)
-        )
-        block = b"x" * MiB
-        pieces = [p for p in (prefix, *([block] * (size // MiB)), suffix) if p]
-        try:
-            for piece in [*pieces, b""]:
-                sock.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-        answer = b""
-        while b"\r\n\r\n" not in answer or not _complete(answer):
-            data = sock.recv(65536)
-            if not data:
-                break
-            answer += data
-    finally:
-        sock.close()
-    head, _, body = answer.partition(b"\r\n\r\n")
-    return head, body
-
-
-def _complete(answer: bytes) -> bool:
-    head, _, body = answer.partition(b"\r\n\r\n")
-    for line in head.lower().split(b"\r\n"):
-        if line.startswith(b"content-length:"):
-            return len(body) >= int(line.split(b":")[1])
-    return False
 
 
 def test_bytes_that_are_not_http_get_the_json_error_body(server: Server) -> None:
