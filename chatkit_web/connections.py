@@ -173,8 +173,9 @@ def connection_cap(wanted: int) -> int:
     needed = wanted + RESERVED_DESCRIPTORS
     if soft != resource.RLIM_INFINITY and soft < needed:
         ceiling = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (ceiling, hard))
-        soft = ceiling
+        if ceiling > soft:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (ceiling, hard))
+            soft = ceiling
     if soft == resource.RLIM_INFINITY or soft >= needed:
         return wanted
     cap = max(1, soft - RESERVED_DESCRIPTORS)
