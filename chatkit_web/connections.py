@@ -8,7 +8,8 @@ connecting (or of its first byte after a response); a connection whose writes st
 for `send_timeout` seconds (the client reads nothing) is dropped, which the application sees
 as a disconnect, so a stream ends as a cancel does and keeps its partial answer (D9); and
 once `max_connections` are open a new connection closes the longest-idle ones: idle sockets
-never keep a real request from being served.
+never keep a real request from being served. Request headers are capped at
+`MAX_HEADER_BYTES` (httptools itself buffers any amount).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import resource
+from http import HTTPStatus
 from typing import Any
 
 import uvicorn
@@ -23,12 +25,17 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from chatkit_proto.codec import encode_body
-from chatkit_proto.errors import InvalidRequest
+from chatkit_proto.errors import InvalidRequest, ProtocolError
 
 logger = logging.getLogger("chatkit.server")
 
+HEADERS_TOO_LARGE = "The request headers are too large."
+
 RESERVED_DESCRIPTORS = 64
 """File descriptors kept for the store, attachment files and logs beyond the connections."""
+
+MAX_HEADER_BYTES = 64 * 1024
+"""Bytes a request line and headers may take (counted by network read, so up to one more)."""
 
 
 class ServerConfig(uvicorn.Config):
@@ -67,6 +74,8 @@ class GuardedProtocol(HttpToolsProtocol):
         self.idle_since = self.loop.time()
         self._header_timer: asyncio.TimerHandle | None = None
         self._send_timer: asyncio.TimerHandle | None = None
+        self._in_headers = True
+        self._header_bytes = 0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         """Start the header deadline, and make room if the server is at its cap."""
@@ -92,15 +101,27 @@ class GuardedProtocol(HttpToolsProtocol):
         super().resume_writing()
 
     def data_received(self, data: bytes) -> None:
-        """The first byte of a new request starts its header deadline."""
+        """The first byte of a new request starts its header deadline; headers are capped."""
         if self._header_timer is None and self.awaiting_request():
             self._arm_header_timer()
+        counted = self._in_headers
+        if counted:
+            self._header_bytes += len(data)
         super().data_received(data)
+        if counted and self._in_headers and self._header_bytes > MAX_HEADER_BYTES:
+            self._refuse(431, ProtocolError("headers_too_large", HEADERS_TOO_LARGE))
 
     def on_headers_complete(self) -> None:
         """Headers arrived in time; the body has its own deadline (`BodyDeadline`)."""
         self._disarm_header_timer()
+        self._in_headers = False
+        self._header_bytes = 0
         super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        """What follows a request is the headers of the next."""
+        self._in_headers = True
+        super().on_message_complete()
 
     def on_response_complete(self) -> None:
         """The connection is idle from now on, until its next request."""
@@ -109,10 +130,16 @@ class GuardedProtocol(HttpToolsProtocol):
 
     def send_400_response(self, msg: str) -> None:
         """Bytes that are not HTTP: the JSON error body (not uvicorn's text), then close."""
-        body = encode_body(InvalidRequest("The request is not valid HTTP/1.1").body())
+        self._refuse(400, InvalidRequest("The request is not valid HTTP/1.1"))
+
+    def _refuse(self, status: int, error: ProtocolError) -> None:
+        if self.transport.is_closing():
+            return
+        body = encode_body(error.body())
         self.transport.write(
-            b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\n"
-            b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(body), body)
+            b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\n"
+            b"content-length: %d\r\nconnection: close\r\n\r\n%s"
+            % (status, HTTPStatus(status).phrase.encode(), len(body), body)
         )
         self.transport.close()
 

@@ -4,6 +4,7 @@ and an upload over the cap is refused without being held in memory."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import select
 import socket
@@ -251,3 +252,23 @@ def test_bytes_that_are_not_http_get_the_json_error_body(server: Server) -> None
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400") and b"application/json" in head
     assert json.loads(body)["code"] == "invalid_request"
+
+
+def test_request_headers_are_capped(server: Server) -> None:
+    with server.connect() as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            for index in range(100):
+                sock.sendall(b"X-Big-%d: %s\r\n" % (index, b"a" * 8192))
+        answer = b""
+        with contextlib.suppress(ConnectionResetError):
+            while data := sock.recv(65536):
+                answer += data
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 431") and b"application/json" in head
+    assert json.loads(body)["code"] == "headers_too_large"
+
+
+def test_many_small_headers_within_the_cap_are_served(server: Server) -> None:
+    headers = {f"x-h{i}": "v" * 100 for i in range(100)}
+    assert httpx.get(f"{server.url}/healthz", headers=headers, timeout=10).status_code == 200
