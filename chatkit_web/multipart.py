@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -22,6 +23,10 @@ FIELD = "file"
 MAX_PARTS = 16
 MAX_OVERHEAD_BYTES = 64 * 1024
 """Bytes of a body that are not the file: boundaries, part headers, other fields."""
+
+# python-multipart logs every malformed body as a warning; the client gets a 400 instead.
+_PARSER_LOG = logging.getLogger("chatkit.multipart")
+_PARSER_LOG.setLevel(logging.ERROR)
 
 NO_FILE = "Send the file as a multipart/form-data part named 'file'"
 MALFORMED = "The multipart/form-data body is malformed"
@@ -128,6 +133,7 @@ class _Reader:
         self._chunks = body_chunks(request, max_body_bytes)
         self._parts = _Parts()
         self._parser = MultipartParser(_boundary(request), _callbacks(self._parts))
+        self._parser.logger = _PARSER_LOG
         self._overhead = 0
 
     async def next(self) -> _Event | None:
