@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .errors import InvalidRequest, ProtocolError
+from .media_types import MediaType, parse_media_type
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 DEFAULT_MIME_TYPES = (
@@ -23,12 +24,18 @@ class AttachmentLimits:
     max_bytes: int = DEFAULT_MAX_BYTES
     mime_types: tuple[str, ...] = DEFAULT_MIME_TYPES
 
-    def check(self, size: int, mime_type: str) -> None:
+    def check(self, size: int, mime_type: str) -> MediaType:
         """Raise a clear error for an attachment the server will not take."""
         self.check_size(size)
-        base = mime_type.split(";", 1)[0].strip().lower()
+        return self.check_type(mime_type)
+
+    def check_type(self, mime_type: str) -> MediaType:
+        """The parsed MIME type, if well-formed and accepted; else `InvalidRequest`."""
+        media = parse_media_type(mime_type)
+        base = media.base
         if not any(base == t or (t.endswith("/") and base.startswith(t)) for t in self.mime_types):
-            raise InvalidRequest(f"Attachments of type {base or 'unknown'} are not accepted")
+            raise InvalidRequest(f"Attachments of type {base} are not accepted")
+        return media
 
     def check_size(self, size: int) -> None:
         """Raise `payload_too_large` for more bytes than the cap."""

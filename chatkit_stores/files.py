@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
+from collections.abc import AsyncIterable
 from pathlib import Path
 
 import anyio
+
+WRITE_BATCH_BYTES = 1024 * 1024
 
 
 class LocalFiles:
@@ -29,6 +33,33 @@ class LocalFiles:
         path = self.path(owner, attachment_id)
         await anyio.to_thread.run_sync(_write_atomically, path, data)
 
+    async def write_stream(
+        self,
+        owner: str,
+        attachment_id: str,
+        chunks: AsyncIterable[bytes],
+        *,
+        replace: bool = True,
+    ) -> int:
+        """Store bytes as they arrive and return their count; the file appears whole or not at all.
+
+        A failure of `chunks` (a size cap, a timeout, a disconnect) removes the partial file.
+        With `replace=False`, bytes already stored stay and `FileExistsError` is raised.
+        """
+        path = self.path(owner, attachment_id)
+        await anyio.to_thread.run_sync(lambda: path.parent.mkdir(parents=True, exist_ok=True))
+        # A name of its own, so two uploads of one attachment never share a partial file.
+        partial = path.with_name(f"{path.name}.{secrets.token_hex(8)}.part")
+        try:
+            async with await anyio.open_file(partial, "xb") as out:
+                size = await _copy(chunks, out)
+            await anyio.to_thread.run_sync(_commit, partial, path, replace)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(lambda: partial.unlink(missing_ok=True))
+            raise
+        return size
+
     async def delete(self, owner: str, attachment_id: str) -> None:
         """Delete the stored bytes, if any."""
         path = self.path(owner, attachment_id)
@@ -44,3 +75,30 @@ def _write_atomically(path: Path, data: bytes) -> None:
     partial = path.with_suffix(".part")
     partial.write_bytes(data)
     os.replace(partial, path)
+
+
+async def _copy(chunks: AsyncIterable[bytes], out: anyio.AsyncFile[bytes]) -> int:
+    """Write `chunks` in batches (one thread hop per MiB, not per network read)."""
+    size = 0
+    batch: list[bytes] = []
+    pending = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        batch.append(chunk)
+        pending += len(chunk)
+        if pending >= WRITE_BATCH_BYTES:
+            await out.write(b"".join(batch))
+            batch.clear()
+            pending = 0
+    if batch:
+        await out.write(b"".join(batch))
+    return size
+
+
+def _commit(partial: Path, path: Path, replace: bool) -> None:
+    if replace:
+        os.replace(partial, path)
+        return
+    # A hard link fails if the name exists: the first complete upload wins, atomically.
+    os.link(partial, path)
+    partial.unlink()

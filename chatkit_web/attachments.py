@@ -23,6 +23,7 @@ UPLOAD_PATH = "/chatkit/upload/{attachment_id}"
 DIRECT_UPLOAD_PATH = "/chatkit/upload"
 FILES_PATH = "/chatkit/files/{attachment_id}"
 PREVIEW_TTL_SECONDS = 7 * 24 * 3600
+UPLOAD_TTL_SECONDS = 3600
 
 
 class HostedAttachments:
@@ -39,10 +40,12 @@ class HostedAttachments:
         """A record for a two-phase upload, with a signed upload URL of our own."""
         self.limits.check(params.size, params.mime_type)
         attachment_id = new_attachment_id()
-        token = self.signer.sign("upload", ctx.user_id, attachment_id)
+        expires = int(time.time()) + UPLOAD_TTL_SECONDS
+        token = self.signer.sign(_upload_purpose(params.size), ctx.user_id, attachment_id, expires)
         path = UPLOAD_PATH.format(attachment_id=attachment_id)
+        query = urlencode({"owner": ctx.user_id, "expires": expires, "size": params.size})
         descriptor = UploadDescriptor(
-            url=f"{_base(ctx)}{path}?{urlencode({'owner': ctx.user_id})}",
+            url=f"{_base(ctx)}{path}?{query}",
             method="POST",
             headers={"x-upload-token": token},
         )
@@ -52,11 +55,16 @@ class HostedAttachments:
         """Delete the stored bytes, if any."""
         await self.files.delete(ctx.user_id, attachment.id)
 
-    def record_for_upload(
-        self, name: str, mime_type: str, size: int, ctx: RequestContext
-    ) -> Attachment:
-        """A record for a direct upload (no upload descriptor)."""
-        self.limits.check(size, mime_type)
+    def verify_upload(
+        self, owner: str, attachment_id: str, size: int, expires: int, token: str
+    ) -> bool:
+        """Whether `token` grants uploading `size` bytes to the attachment, and is still valid."""
+        purpose = _upload_purpose(size)
+        return bool(expires) and self.signer.verify(purpose, owner, attachment_id, token, expires)
+
+    def record_for_upload(self, name: str, mime_type: str, ctx: RequestContext) -> Attachment:
+        """A record for a direct upload (no upload descriptor); its size is capped as it arrives."""
+        self.limits.check_type(mime_type)
         return self._record(new_attachment_id(), name, mime_type, ctx, None)
 
     def download_url(self, owner: str, attachment_id: str, base_url: str) -> str:
@@ -85,6 +93,11 @@ class HostedAttachments:
         return FileAttachment(
             id=attachment_id, name=name, mime_type=mime_type, upload_descriptor=descriptor
         )
+
+
+def _upload_purpose(size: int) -> str:
+    # The declared size is signed with the grant, so an upload cannot claim more room.
+    return f"upload {size}"
 
 
 def _base(ctx: RequestContext) -> str:

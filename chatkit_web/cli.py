@@ -13,6 +13,7 @@ import uvicorn
 from chatkit_proto.errors import ConfigError
 
 from .config import Config, load_config
+from .connections import ServerConfig, connection_cap
 from .factory import create_app
 from .logs import configure_logging
 
@@ -30,8 +31,22 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"chatkit-server: {exc.message}", file=sys.stderr)
         raise SystemExit(2) from None
     announce(config, sock)
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))
+    server = uvicorn.Server(server_config(config, app))
     server.run(sockets=[sock])
+
+
+def server_config(config: Config, app: object) -> uvicorn.Config:
+    """uvicorn's settings: our timeouts and connection cap, no access log, no WebSockets."""
+    return ServerConfig(
+        app,
+        header_timeout=config.header_timeout_seconds,
+        send_timeout=config.send_timeout_seconds or None,
+        max_connections=connection_cap(config.max_connections),
+        timeout_keep_alive=config.keep_alive_seconds,
+        ws="none",
+        log_config=None,
+        access_log=False,
+    )
 
 
 def bind(host: str, port: int) -> socket.socket:

@@ -68,6 +68,25 @@ class Config(BaseSettings):
     domain_key: str = _setting(
         "local-dev", "CHATKIT_DOMAIN_KEY", "the ChatKit widget's domain key, for the page at /"
     )
+    keep_alive_seconds: Annotated[int, Field(ge=1)] = _setting(
+        5, "KEEP_ALIVE_SECONDS", "how long an idle connection stays open after a response"
+    )
+    header_timeout_seconds: Annotated[float, Field(gt=0)] = _setting(
+        10.0, "HEADER_TIMEOUT_SECONDS", "time a connection has to send its request headers"
+    )
+    body_timeout_seconds: Annotated[float, Field(gt=0)] = _setting(
+        20.0,
+        "BODY_TIMEOUT_SECONDS",
+        "time a request body has to arrive, extended while it keeps up 16 KiB/s; then 408",
+    )
+    send_timeout_seconds: Annotated[float, Field(ge=0)] = _setting(
+        30.0,
+        "SEND_TIMEOUT_SECONDS",
+        "drop a connection whose client stops reading for this long; 0 disables",
+    )
+    max_connections: Annotated[int, Field(gt=0)] = _setting(
+        1000, "MAX_CONNECTIONS", "open connections; beyond it the longest-idle are closed"
+    )
 
     @classmethod
     def settings_customise_sources(

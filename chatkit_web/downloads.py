@@ -5,7 +5,8 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
-from chatkit_proto.errors import NotFound
+from chatkit_proto.errors import InvalidRequest, NotFound
+from chatkit_proto.media_types import MediaType, parse_media_type
 from chatkit_proto.store.base import NotFoundError
 
 from .http import request_context
@@ -34,14 +35,22 @@ async def download(request: Request) -> Response:
     path = services.attachments.files.path(owner, attachment_id)
     if not path.exists():
         raise NotFound("Attachment")
-    inline = record.mime_type.startswith("image/") and record.mime_type != "image/svg+xml"
+    media = _media_type(record.mime_type)
     return FileResponse(
         path,
-        media_type=record.mime_type,
+        media_type=record.mime_type if media is not None else "application/octet-stream",
         filename=record.name,
-        content_disposition_type="inline" if inline else "attachment",
+        content_disposition_type="inline" if media and media.renders_inline else "attachment",
         headers=_SAFE_HEADERS,
     )
+
+
+def _media_type(text: str) -> MediaType | None:
+    """The parsed type of a stored record; None for one saved before types were checked."""
+    try:
+        return parse_media_type(text)
+    except InvalidRequest:
+        return None
 
 
 def _int(text: str) -> int:

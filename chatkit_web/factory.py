@@ -7,19 +7,18 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
-from chatkit_proto.errors import ProtocolError
-
 from .attachments import DIRECT_UPLOAD_PATH, FILES_PATH, UPLOAD_PATH
 from .config import Config
+from .deadlines import BodyDeadline
 from .downloads import download
 from .endpoint import chatkit_endpoint
-from .errors import http_error_handler, protocol_error_handler
+from .errors import EXCEPTION_HANDLERS
 from .health import healthz
+from .origins import OriginCheck
 from .pages import PAGE_ROUTES
 from .services import Services, build_services
 from .uploads import direct_upload, two_phase_upload
@@ -42,10 +41,7 @@ def create_app(config: Config | None = None, env: Mapping[str, str] | None = Non
         routes=ROUTES,
         lifespan=_lifespan,
         middleware=_middleware(services.config),
-        exception_handlers={
-            ProtocolError: protocol_error_handler,
-            HTTPException: http_error_handler,
-        },
+        exception_handlers=EXCEPTION_HANDLERS,
     )
     app.state.services = services
     return app
@@ -62,15 +58,18 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
 
 
 def _middleware(config: Config) -> list[Middleware]:
-    if not config.cors_origins:
-        return []
-    # The widget's page may live on another origin than this API (SPEC §1.7).
-    return [
-        Middleware(
-            CORSMiddleware,
-            allow_origins=list(config.cors_origins),
-            allow_methods=["GET", "POST", "PUT"],
-            allow_headers=["*"],
-            allow_credentials=True,
+    # Outermost first: a cross-site request is refused before CORS or any route sees it.
+    middleware = [Middleware(OriginCheck, allowed=config.cors_origins)]
+    if config.cors_origins:
+        # The widget's page may live on another origin than this API (SPEC §1.7).
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(config.cors_origins),
+                allow_methods=["GET", "POST", "PUT"],
+                allow_headers=["*"],
+                allow_credentials=True,
+            )
         )
-    ]
+    middleware.append(Middleware(BodyDeadline, seconds=config.body_timeout_seconds))
+    return middleware

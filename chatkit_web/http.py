@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from starlette.requests import Request
 
 from chatkit_proto.context import RequestContext
@@ -39,10 +41,7 @@ def base_url(request: Request) -> str:
 
 async def read_body(request: Request, limit: int) -> bytes:
     """The whole body, refusing more than `limit` bytes as soon as that is known."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit():
-        if int(declared) > limit:
-            raise _too_large(limit)
+    if _declared_length(request, limit) is not None:
         # The server enforces the declared length, so the body can be read in one go.
         return await request.body()
     chunks: list[bytes] = []
@@ -53,6 +52,27 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise _too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def body_chunks(request: Request, limit: int) -> AsyncIterator[bytes]:
+    """The body as it arrives, refusing more than `limit` bytes before holding them."""
+    _declared_length(request, limit)
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        if chunk:
+            yield chunk
+
+
+def _declared_length(request: Request, limit: int) -> int | None:
+    declared = request.headers.get("content-length")
+    if declared is None or not (declared.isascii() and declared.isdigit()):
+        return None
+    if len(declared) > 18 or int(declared) > limit:
+        raise _too_large(limit)
+    return int(declared)
 
 
 def _too_large(limit: int) -> ProtocolError:

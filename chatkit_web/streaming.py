@@ -83,4 +83,10 @@ async def _logged(
             yield frame
         outcome = "completed"
     finally:
+        # Closed mid-stream (sse-starlette closes us when a send fails), close the pipeline
+        # too, at once: it persists the partial answer now, not whenever it is collected.
+        aclose = getattr(frames, "aclose", None)
+        if aclose is not None:
+            with anyio.CancelScope(shield=True):
+                await aclose()
         log_request(request_type, thread_id, 200, started, outcome)

@@ -1,58 +1,105 @@
-"""Attachment uploads: direct (multipart to `/chatkit/upload`) and two-phase (signed URL)."""
+"""Attachment uploads: direct (multipart to `/chatkit/upload`) and two-phase (signed URL).
+
+Bytes go to storage as they arrive, capped as they come: no upload is ever held in memory.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
+import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 
+from chatkit_proto.attachments import Attachment
 from chatkit_proto.codec import dump_json
-from chatkit_proto.errors import InvalidRequest, NotFound
+from chatkit_proto.context import RequestContext
+from chatkit_proto.errors import Conflict, InvalidRequest, NotFound, ProtocolError
 from chatkit_proto.store.base import NotFoundError
 
-from .http import authenticate, read_body, request_context
-from .services import services_of
+from .http import authenticate, body_chunks, request_context
+from .multipart import open_file_part
+from .services import Services, services_of
+
+ALREADY_UPLOADED = "This attachment's file has already been uploaded"
 
 
 async def direct_upload(request: Request) -> Response:
     """Store a multipart `file` part and answer its attachment record."""
     services = services_of(request)
     ctx = request_context(request, authenticate(request, services))
-    data, name, mime_type = await _multipart_file(request)
-    record = services.attachments.record_for_upload(name, mime_type, len(data), ctx)
-    await services.attachments.files.write(ctx.user_id, record.id, data)
-    await services.store.save_attachment(record, ctx)
+    attachments = services.attachments
+    part = await open_file_part(request, attachments.limits.max_bytes)
+    record = attachments.record_for_upload(part.filename, part.content_type, ctx)
+    await attachments.files.write_stream(ctx.user_id, record.id, part.chunks)
+    await _save(services, record, ctx)
     return Response(dump_json(record), media_type="application/json")
 
 
 async def two_phase_upload(request: Request) -> Response:
-    """Store the bytes of an attachment created by `attachments.create`."""
+    """Store the bytes of an attachment created by `attachments.create`, once, before expiry."""
     services = services_of(request)
     attachment_id = request.path_params["attachment_id"]
-    owner = request.query_params.get("owner", "")
-    token = request.headers.get("x-upload-token", "")
-    if not services.attachments.signer.verify("upload", owner, attachment_id, token):
-        raise NotFound("Attachment")
+    owner, size = _granted(request, services, attachment_id)
     ctx = request_context(request, owner)
     try:
         record = await services.store.load_attachment(attachment_id, ctx)
     except NotFoundError:
         raise NotFound("Attachment") from None
-    limits = services.attachments.limits
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        data, _, _ = await _multipart_file(request)
+    if record.upload_descriptor is None:
+        raise Conflict(ALREADY_UPLOADED)
+    limit = services.attachments.limits.max_bytes
+    if request.headers.get("content-type", "").lower().startswith("multipart/"):
+        chunks = (await open_file_part(request, limit)).chunks
     else:
-        data = await read_body(request, limits.max_bytes)
-    limits.check(len(data), record.mime_type)
-    await services.attachments.files.write(owner, attachment_id, data)
+        chunks = body_chunks(request, limit)
+    files = services.attachments.files
+    try:
+        await files.write_stream(owner, attachment_id, _declared(chunks, size), replace=False)
+    except FileExistsError:
+        raise Conflict(ALREADY_UPLOADED) from None
     record.upload_descriptor = None
-    await services.store.save_attachment(record, ctx)
+    await _save(services, record, ctx)
     return Response(dump_json(record), media_type="application/json")
 
 
-async def _multipart_file(request: Request) -> tuple[bytes, str, str]:
-    form = await request.form(max_files=1, max_fields=10)
-    upload = form.get("file")
-    if upload is None or isinstance(upload, str):
-        raise InvalidRequest("Send the file as a multipart part named 'file'")
-    data = await upload.read()
-    return data, upload.filename or "upload", upload.content_type or "application/octet-stream"
+def _granted(request: Request, services: Services, attachment_id: str) -> tuple[str, int]:
+    """The owner and declared size an upload URL grants; 404 if forged, altered or expired."""
+    query = request.query_params
+    owner = query.get("owner", "")
+    size, expires = _int(query.get("size", "")), _int(query.get("expires", ""))
+    token = request.headers.get("x-upload-token", "")
+    if size < 0 or not services.attachments.verify_upload(
+        owner, attachment_id, size, expires, token
+    ):
+        raise NotFound("Attachment")
+    return owner, size
+
+
+async def _declared(chunks: AsyncIterator[bytes], size: int) -> AsyncIterator[bytes]:
+    """Exactly the `size` bytes declared at `attachments.create`, or an error before storing."""
+    received = 0
+    async for chunk in chunks:
+        received += len(chunk)
+        if received > size:
+            raise ProtocolError(
+                "payload_too_large", f"This upload is larger than the {size} bytes declared"
+            )
+        yield chunk
+    if received != size:
+        raise InvalidRequest(f"This upload has {received} bytes, not the {size} declared")
+
+
+async def _save(services: Services, record: Attachment, ctx: RequestContext) -> None:
+    """Save the record; without it the stored bytes are unreachable, so they go too."""
+    try:
+        await services.store.save_attachment(record, ctx)
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await services.attachments.files.delete(ctx.user_id, record.id)
+        raise
+
+
+def _int(text: str) -> int:
+    # ASCII digits only, and few enough for int(): anything else grants nothing.
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 20 else -1
