@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from chatkit_proto.codec import encode_body
-from tests import strategies as S
+from chatkit_proto.testing import strategies as S
 
 PATHS = (
     "/chatkit", "/chatkit/api", "/chatkit/upload", "/chatkit/upload/{id}", "/chatkit/files/{id}",

@@ -36,7 +36,7 @@ def assert_error(response: httpx.Response, status: int, code: str) -> None:
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", "/nope"), ("POST", "/chatkit/nope"), ("GET", "/chatkit/files/"), ("POST", "/")],
+    [("GET", "/nope"), ("POST", "/chatkit/nope"), ("GET", "/chatkit/files/"), ("POST", "/nope/")],
 )
 def test_unknown_paths_are_404_json(client: TestClient, method: str, path: str) -> None:
     assert_error(client.request(method, path), 404, "not_found")
