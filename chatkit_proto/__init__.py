@@ -5,7 +5,6 @@ framework. Widgets live in `chatkit_proto.widgets`.
 """
 
 from .actions import Action, ActionConfig
-from .app import ChatKitApp, StreamEvent, Turn
 from .attachment_limits import AttachmentLimits
 from .attachments import (
     Attachment,
@@ -26,14 +25,6 @@ from .content import (
     UserMessageTextContent,
 )
 from .context import RequestContext
-from .dispatch import (
-    AttachmentService,
-    ChatKitServer,
-    JSONResult,
-    Result,
-    ServerOptions,
-    StreamResult,
-)
 from .errors import (
     ChatKitError,
     ConfigError,
@@ -51,6 +42,7 @@ from .events import (
     ErrorEvent,
     NoticeEvent,
     ProgressUpdateEvent,
+    StreamEvent,
     StreamOptions,
     StreamOptionsEvent,
     TextDelta,
@@ -81,6 +73,14 @@ from .items import (
     is_hidden,
 )
 from .responses import SyncCustomActionResponse, TranscriptionResult
+from .server import (
+    AttachmentStore,
+    ChatKitServer,
+    NonStreamingResult,
+    Result,
+    ServerOptions,
+    StreamingResult,
+)
 from .sources import Annotation, EntitySource, FileSource, Source, URLSource
 from .store.base import NotFoundError, Store
 from .store.memory import MemoryStore
@@ -137,8 +137,7 @@ __all__ = [
     "Attachment",
     "AttachmentCreateParams",
     "AttachmentLimits",
-    "AttachmentService",
-    "ChatKitApp",
+    "AttachmentStore",
     "ChatKitError",
     "ChatKitServer",
     "ChoiceOption",
@@ -172,11 +171,11 @@ __all__ = [
     "InferenceOptions",
     "InvalidRequest",
     "JSONObject",
-    "JSONResult",
     "JSONValue",
     "LockedStatus",
     "MemoryStore",
     "MultipleChoiceInput",
+    "NonStreamingResult",
     "NotFound",
     "NotFoundError",
     "NoticeEvent",
@@ -196,7 +195,7 @@ __all__ = [
     "StreamEvent",
     "StreamOptions",
     "StreamOptionsEvent",
-    "StreamResult",
+    "StreamingResult",
     "StructuredInput",
     "StructuredInputAnswer",
     "StructuredInputItem",
@@ -222,7 +221,6 @@ __all__ = [
     "Timestamp",
     "ToolChoice",
     "TranscriptionResult",
-    "Turn",
     "URLSource",
     "UploadDescriptor",
     "UserMessageContent",

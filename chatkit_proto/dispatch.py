@@ -1,4 +1,8 @@
-"""The request dispatcher: request bytes plus a context in, a JSON body or SSE frames out."""
+"""The request dispatcher: request bytes plus a context in, a JSON body or SSE frames out.
+
+It carries out SPEC §7 for a `ChatKitServer` (chatkit_proto.server), calling the app's
+`respond`, `action` and friends where the protocol hands over to the app.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +14,20 @@ import math
 import secrets
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, assert_never
+from typing import TYPE_CHECKING, Any, assert_never
 
-from .app import ChatKitApp, StreamEvent, Turn
-from .attachments import Attachment, AttachmentCreateParams
+from .attachments import Attachment
 from .base import utc_now
 from .codec import decode_request, encode_body
 from .content import UserMessageInput
 from .context import RequestContext
 from .errors import InvalidRequest, NotFound, ProtocolError
-from .events import ThreadCreatedEvent, ThreadItemDoneEvent, ThreadItemReplacedEvent
+from .events import (
+    StreamEvent,
+    ThreadCreatedEvent,
+    ThreadItemDoneEvent,
+    ThreadItemReplacedEvent,
+)
 from .ids import new_item_id, new_thread_id
 from .items import (
     ClientToolCallItem,
@@ -29,7 +37,7 @@ from .items import (
     WidgetItem,
     is_hidden,
 )
-from .pipeline import run_pipeline
+from .pipeline import Turn, run_pipeline
 from .requests import (
     AttachmentsCreateReq,
     AttachmentsDeleteReq,
@@ -55,6 +63,9 @@ from .streams import Lease, OpenStreams, StreamControl
 from .structured_input import StructuredInputAnswer, StructuredInputSubmission
 from .threads import Page, ThreadMetadata, to_wire_thread, wire_thread_plain
 
+if TYPE_CHECKING:
+    from .server import AttachmentStore, ChatKitServer
+
 logger = logging.getLogger("chatkit_proto.dispatch")
 
 DEFAULT_PAGE_SIZE = 20
@@ -63,20 +74,8 @@ MAX_PAGE_SIZE = 100
 EMPTY_BODY = b"{}"
 
 
-class AttachmentService(Protocol):
-    """Where attachment bytes live: makes records for two-phase uploads, deletes bytes."""
-
-    async def create(self, params: AttachmentCreateParams, ctx: RequestContext) -> Attachment:
-        """A new attachment record with an upload descriptor; the server saves it."""
-        ...
-
-    async def delete(self, attachment: Attachment, ctx: RequestContext) -> None:
-        """Delete the stored bytes of an attachment; the server deletes the record."""
-        ...
-
-
 @dataclass(frozen=True, slots=True)
-class JSONResult:
+class NonStreamingResult:
     """A complete JSON answer."""
 
     body: bytes
@@ -87,7 +86,7 @@ class JSONResult:
 
 
 @dataclass(frozen=True, slots=True)
-class StreamResult:
+class StreamingResult:
     """A streaming answer: SSE frames to send as they come, after a `200`."""
 
     frames: AsyncIterator[bytes]
@@ -95,38 +94,25 @@ class StreamResult:
     request_type: str | None = None
     control: StreamControl | None = None
 
-
-Result = JSONResult | StreamResult
-
-
-@dataclass(slots=True)
-class ServerOptions:
-    """Tunables of the protocol server."""
-
-    stream_lease_seconds: float = 60.0
-    shutdown_grace_seconds: float = 5.0
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        """The frames, so the result can be handed to any streaming response as it is."""
+        return self.frames
 
 
-class ChatKitServer:
-    """Answers ChatKit requests for one app over one store, knowing nothing of HTTP.
+Result = NonStreamingResult | StreamingResult
 
-    `process()` never raises for a bad request: validation and lookup failures come back as
-    a 4xx `JSONResult` before any stream starts (DEVIATIONS D1-D4, D15), unexpected bugs as
-    a generic 500 (D8).
-    """
 
-    def __init__(
-        self,
-        app: ChatKitApp,
-        store: Store,
-        attachments: AttachmentService | None = None,
-        options: ServerOptions | None = None,
-    ) -> None:
-        self.app = app
-        self.store = store
-        self.attachments = attachments
-        self.options = options or ServerOptions()
+class Dispatcher:
+    """Answers the requests of one `ChatKitServer`: routing, persistence, streams."""
+
+    def __init__(self, server: ChatKitServer[Any]) -> None:
+        self.server = server
         self._streams = OpenStreams()
+
+    @property
+    def store(self) -> Store:
+        """The server's store."""
+        return self.server.store
 
     async def process(self, body: bytes | str, ctx: RequestContext) -> Result:
         """Answer one request body."""
@@ -135,13 +121,15 @@ class ChatKitServer:
             request = decode_request(body)
             request_type = request.type
             result = await self.handle(request, ctx)
-            if isinstance(result, StreamResult):
+            if isinstance(result, StreamingResult):
                 return dataclasses.replace(result, request_type=request_type)
             thread_id = getattr(request.params, "thread_id", None)
-            return JSONResult(result.body, result.status, result.headers, request_type, thread_id)
+            return NonStreamingResult(
+                result.body, result.status, result.headers, request_type, thread_id
+            )
         except ProtocolError as exc:
             error = error_result(exc)
-            return JSONResult(error.body, error.status, error.headers, request_type)
+            return NonStreamingResult(error.body, error.status, error.headers, request_type)
         except Exception:
             logger.exception("request failed before its response started")
             return error_result(ProtocolError("internal", "Something went wrong on the server."))
@@ -154,13 +142,8 @@ class ChatKitServer:
             raise NotFound(exc.kind.capitalize()) from None
 
     async def shutdown(self) -> None:
-        """End every open stream with a final `error` event saying the server is restarting.
-
-        Each stream keeps its partial answer (as on a cancel, D9) and gives its lease back;
-        a stream started afterwards ends the same way at once. Waits at most
-        `options.shutdown_grace_seconds` for the streams to finish.
-        """
-        await self._streams.stop_all(self.options.shutdown_grace_seconds)
+        """End every open stream (see `ChatKitServer.shutdown`)."""
+        await self._streams.stop_all(self.server.options.shutdown_grace_seconds)
 
     async def _route(self, request: ChatKitReq, ctx: RequestContext) -> Result:
         match request:
@@ -220,7 +203,9 @@ class ChatKitServer:
                 ThreadItemDoneEvent(item=message),
             ]
             turn = Turn(thread, ctx, self.store)
-            return self._stream(turn, lease, lambda: self.app.respond(turn, message), prologue)
+            return self._stream(
+                turn, lease, lambda: self.server.respond(thread, message, ctx), prologue
+            )
 
     async def _threads_add_user_message(
         self, req: ThreadsAddUserMessageReq, ctx: RequestContext
@@ -236,7 +221,7 @@ class ChatKitServer:
             return self._stream(
                 turn,
                 lease,
-                lambda: self.app.respond(turn, message),
+                lambda: self.server.respond(thread, message, ctx),
                 [ThreadItemDoneEvent(item=message)],
             )
 
@@ -262,7 +247,7 @@ class ChatKitServer:
                     rollback.changing_item(thread.id, item)
                     await self.store.delete_thread_item(thread.id, item.id, ctx)
             turn = Turn(thread, ctx, self.store)
-            return self._stream(turn, lease, lambda: self.app.respond(turn, None))
+            return self._stream(turn, lease, lambda: self.server.respond(thread, None, ctx))
 
     async def _threads_add_structured_input(
         self, req: ThreadsAddStructuredInputReq, ctx: RequestContext
@@ -275,7 +260,9 @@ class ChatKitServer:
                 raise InvalidRequest("That item is not a pending structured input")
             answered = _answer(item, req.params.input)
             turn = Turn(thread, ctx, self.store)
-            return self._stream(turn, lease, lambda: _answered_then(answered, self.app, turn))
+            return self._stream(
+                turn, lease, lambda: _answered_then(answered, self.server, thread, ctx)
+            )
 
     async def _threads_retry_after_item(
         self, req: ThreadsRetryAfterItemReq, ctx: RequestContext
@@ -290,7 +277,7 @@ class ChatKitServer:
                 rollback.changing_item(thread.id, item)
                 await self.store.delete_thread_item(thread.id, item.id, ctx)
             turn = Turn(thread, ctx, self.store)
-            return self._stream(turn, lease, lambda: self.app.respond(turn, target))
+            return self._stream(turn, lease, lambda: self.server.respond(thread, target, ctx))
 
     async def _threads_custom_action(
         self, req: ThreadsCustomActionReq, ctx: RequestContext
@@ -301,7 +288,9 @@ class ChatKitServer:
             sender = await self._load_sender(thread.id, req.params.item_id, ctx)
             turn = Turn(thread, ctx, self.store)
             action = req.params.action
-            return self._stream(turn, lease, lambda: self.app.action(turn, action, sender))
+            return self._stream(
+                turn, lease, lambda: self.server.action(thread, action, sender, ctx)
+            )
 
     # -- non-streaming -----------------------------------------------------------------------
 
@@ -321,7 +310,7 @@ class ChatKitServer:
         }
         if page.after is not None:
             body["after"] = page.after
-        return JSONResult(encode_body(body))
+        return NonStreamingResult(encode_body(body))
 
     async def _items_list(self, req: ItemsListReq, ctx: RequestContext) -> Result:
         params = req.params
@@ -334,21 +323,20 @@ class ChatKitServer:
     async def _items_feedback(self, req: ItemsFeedbackReq, ctx: RequestContext) -> Result:
         params = req.params
         await self.store.load_thread(params.thread_id, ctx)
-        await self.app.add_feedback(params.thread_id, params.item_ids, params.kind, ctx)
-        return JSONResult(EMPTY_BODY)
+        await self.server.add_feedback(params.thread_id, params.item_ids, params.kind, ctx)
+        return NonStreamingResult(EMPTY_BODY)
 
     async def _attachments_create(self, req: AttachmentsCreateReq, ctx: RequestContext) -> Result:
-        service = self._attachment_service()
-        attachment = await service.create(req.params, ctx)
+        attachment = await self._attachment_store().create_attachment(req.params, ctx)
         await self.store.save_attachment(attachment, ctx)
         return _json(attachment)
 
     async def _attachments_delete(self, req: AttachmentsDeleteReq, ctx: RequestContext) -> Result:
-        service = self._attachment_service()
+        attachments = self._attachment_store()
         attachment = await self.store.load_attachment(req.params.attachment_id, ctx)
-        await service.delete(attachment, ctx)
+        await attachments.delete_attachment(attachment.id, ctx)
         await self.store.delete_attachment(attachment.id, ctx)
-        return JSONResult(EMPTY_BODY)
+        return NonStreamingResult(EMPTY_BODY)
 
     async def _threads_update(self, req: ThreadsUpdateReq, ctx: RequestContext) -> Result:
         thread = await self.store.load_thread(req.params.thread_id, ctx)
@@ -358,14 +346,14 @@ class ChatKitServer:
 
     async def _threads_delete(self, req: ThreadsDeleteReq, ctx: RequestContext) -> Result:
         await self.store.delete_thread(req.params.thread_id, ctx)
-        return JSONResult(EMPTY_BODY)
+        return NonStreamingResult(EMPTY_BODY)
 
     async def _input_transcribe(self, req: InputTranscribeReq, ctx: RequestContext) -> Result:
         try:
             audio = base64.b64decode(req.params.audio_base64, validate=True)
         except (binascii.Error, ValueError):
             raise InvalidRequest("audio_base64 is not valid base64") from None
-        result = await self.app.transcribe(audio, req.params.mime_type, ctx)
+        result = await self.server.transcribe(audio, req.params.mime_type, ctx)
         return _json(result)
 
     async def _threads_sync_custom_action(
@@ -373,9 +361,7 @@ class ChatKitServer:
     ) -> Result:
         thread = await self.store.load_thread(req.params.thread_id, ctx)
         sender = await self._load_sender(thread.id, req.params.item_id, ctx)
-        result = await self.app.sync_action(
-            Turn(thread, ctx, self.store), req.params.action, sender
-        )
+        result = await self.server.sync_action(thread, req.params.action, sender, ctx)
         return _json(result)
 
     # -- helpers -----------------------------------------------------------------------------
@@ -386,13 +372,13 @@ class ChatKitServer:
         lease: Lease,
         responder: Callable[[], AsyncIterator[StreamEvent]],
         prologue: Sequence[ThreadCreatedEvent | ThreadItemDoneEvent] = (),
-    ) -> StreamResult:
+    ) -> StreamingResult:
         control = self._streams.open(turn.store, turn.context, lease)
         frames = run_pipeline(turn, prologue, responder, control)
-        return StreamResult(frames, turn.thread.id, control=control)
+        return StreamingResult(frames, turn.thread.id, control=control)
 
     async def _lease(self, thread_id: str, ctx: RequestContext, rollback: Rollback) -> Lease:
-        lease = Lease(thread_id, secrets.token_hex(8), self.options.stream_lease_seconds)
+        lease = Lease(thread_id, secrets.token_hex(8), self.server.options.stream_lease_seconds)
         # Recorded first: a cancelled acquire may still have taken it.
         rollback.leased(lease)
         if await self.store.acquire_stream_lease(thread_id, lease.token, lease.ttl_seconds, ctx):
@@ -462,22 +448,22 @@ class ChatKitServer:
                 raise NotFound("item")
             after = page.after
 
-    def _attachment_service(self) -> AttachmentService:
-        if self.attachments is None:
+    def _attachment_store(self) -> AttachmentStore:
+        if self.server.attachment_store is None:
             raise InvalidRequest("Attachments are not enabled on this server")
-        return self.attachments
+        return self.server.attachment_store
 
 
-def error_result(error: ProtocolError) -> JSONResult:
+def error_result(error: ProtocolError) -> NonStreamingResult:
     """The JSON answer for a request that could not run."""
     headers = {"retry-after": str(error.retry_after)} if error.retry_after is not None else {}
     if error.code == "unauthorized":
         headers["www-authenticate"] = "Bearer"
-    return JSONResult(encode_body(error.body()), error.status, headers)
+    return NonStreamingResult(encode_body(error.body()), error.status, headers)
 
 
-def _json(body: object) -> JSONResult:
-    return JSONResult(encode_body(body))  # type: ignore[arg-type]
+def _json(body: object) -> NonStreamingResult:
+    return NonStreamingResult(encode_body(body))  # type: ignore[arg-type]
 
 
 def _page_size(limit: int | None) -> int:
@@ -486,11 +472,14 @@ def _page_size(limit: int | None) -> int:
 
 
 async def _answered_then(
-    answered: StructuredInputItem, app: ChatKitApp, turn: Turn
+    answered: StructuredInputItem,
+    server: ChatKitServer[Any],
+    thread: ThreadMetadata,
+    ctx: RequestContext,
 ) -> AsyncIterator[StreamEvent]:
     """Replace the structured input with its answers, then let the app resume."""
     yield ThreadItemReplacedEvent(item=answered)
-    async for event in app.respond(turn, None):
+    async for event in server.respond(thread, None, ctx):
         yield event
 
 
@@ -524,11 +513,4 @@ def _answer(
     return answered
 
 
-__all__ = [
-    "AttachmentService",
-    "ChatKitServer",
-    "JSONResult",
-    "Result",
-    "ServerOptions",
-    "StreamResult",
-]
+__all__ = ["Dispatcher", "NonStreamingResult", "Result", "StreamingResult", "error_result"]

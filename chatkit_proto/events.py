@@ -163,3 +163,7 @@ class TextDelta:
 
     def __repr__(self) -> str:
         return f"TextDelta({self.item_id!r}, {self.content_index}, {self.delta!r})"
+
+
+StreamEvent = ThreadStreamEvent | TextDelta
+"""Anything a responder may yield."""

@@ -6,16 +6,18 @@ import asyncio
 import logging
 from asyncio import current_task
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass
 
 import anyio
 
-from .app import StreamEvent, Turn
 from .apply import append_text, apply_update
 from .base import utc_now
 from .codec import encode_event
+from .context import RequestContext
 from .errors import CustomStreamError, StreamError
 from .events import (
     ErrorEvent,
+    StreamEvent,
     StreamOptions,
     StreamOptionsEvent,
     TextDelta,
@@ -37,9 +39,9 @@ from .items import (
     ThreadItem,
     WorkflowItem,
 )
-from .store.base import NotFoundError
+from .store.base import NotFoundError, Store
 from .streams import StreamControl
-from .threads import to_wire_thread
+from .threads import ThreadMetadata, to_wire_thread
 from .updates import ContentPartTextDelta
 
 logger = logging.getLogger("chatkit_proto.pipeline")
@@ -53,6 +55,15 @@ RESTART_MESSAGE = "The server is restarting. Please try again in a moment."
 
 _STREAM_OPTIONS = encode_event(StreamOptionsEvent(stream_options=StreamOptions(allow_cancel=True)))
 _RESTART_ERROR = encode_event(ErrorEvent(code="custom", message=RESTART_MESSAGE, allow_retry=True))
+
+
+@dataclass(slots=True)
+class Turn:
+    """What one stream works on: the live thread, whose request it is, and the store."""
+
+    thread: ThreadMetadata
+    context: RequestContext
+    store: Store
 
 
 async def run_pipeline(

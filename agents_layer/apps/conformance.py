@@ -27,7 +27,6 @@ from agents_layer.messages import stream_message_by_hand
 from agents_layer.providers import create_model
 from agents_layer.settings import AppSettings
 from chatkit_proto.actions import Action, ActionConfig
-from chatkit_proto.app import ChatKitApp, StreamEvent, Turn
 from chatkit_proto.attachments import (
     Attachment,
     AttachmentCreateParams,
@@ -40,11 +39,12 @@ from chatkit_proto.context import RequestContext
 from chatkit_proto.errors import CustomStreamError
 from chatkit_proto.events import (
     ErrorEvent,
+    StreamEvent,
     ThreadItemDoneEvent,
     ThreadItemReplacedEvent,
     ThreadItemUpdatedEvent,
 )
-from chatkit_proto.ids import new_attachment_id
+from chatkit_proto.ids import new_attachment_id, new_item_id
 from chatkit_proto.items import (
     HiddenContextItem,
     UserMessageItem,
@@ -52,7 +52,10 @@ from chatkit_proto.items import (
 )
 from chatkit_proto.requests import FeedbackKind
 from chatkit_proto.responses import SyncCustomActionResponse, TranscriptionResult
+from chatkit_proto.server import ChatKitServer
+from chatkit_proto.store import Store
 from chatkit_proto.structured_input import ChoiceOption, FreeformInput, MultipleChoiceInput
+from chatkit_proto.threads import ThreadMetadata
 from chatkit_proto.updates import WidgetRootUpdated
 from chatkit_proto.widgets import Button, Card, ListView, ListViewItem, Markdown, Text
 
@@ -228,8 +231,11 @@ def build_agent() -> Agent[AgentContext]:
 class ReferenceAttachments:
     """Attachment records as the reference app makes them; no bytes are ever uploaded."""
 
-    async def create(self, params: AttachmentCreateParams, ctx: RequestContext) -> Attachment:
+    async def create_attachment(
+        self, input: AttachmentCreateParams, context: RequestContext
+    ) -> Attachment:
         """A record with the reference app's upload descriptor and preview URL."""
+        params = input
         attachment_id = new_attachment_id()
         descriptor = UploadDescriptor(
             url=f"{UPLOADS}/upload/{attachment_id}",
@@ -254,7 +260,7 @@ class ReferenceAttachments:
             metadata=metadata,
         )
 
-    async def delete(self, attachment: Attachment, ctx: RequestContext) -> None:
+    async def delete_attachment(self, attachment_id: str, context: RequestContext) -> None:
         """Nothing was uploaded, so there are no bytes to delete."""
 
 
@@ -270,40 +276,47 @@ class Feedback:
     kind: FeedbackKind
 
 
-class ConformanceApp(ChatKitApp):
+class ConformanceServer(ChatKitServer):
     """Answers with an agent run by the Agents SDK, exactly as the reference app does."""
 
-    def __init__(self, model: Model | None) -> None:
+    def __init__(self, store: Store, model: Model | None) -> None:
+        super().__init__(store, ReferenceAttachments())
         self.agent = build_agent()
         self.model = model
-        self.attachments = ReferenceAttachments()
         self.feedback: list[Feedback] = []
 
     async def respond(
-        self, turn: Turn, message: UserMessageItem | None
+        self,
+        thread: ThreadMetadata,
+        input_user_message: UserMessageItem | None,
+        context: RequestContext,
     ) -> AsyncIterator[StreamEvent]:
         """Run the agent over the newest items of the thread."""
-        recent = await turn.store.load_thread_items(
-            turn.thread.id, None, HISTORY_WINDOW, "desc", turn.context
+        recent = await self.store.load_thread_items(
+            thread.id, None, HISTORY_WINDOW, "desc", context
         )
         agent_input = await simple_to_agent_input(list(reversed(recent.data)))
-        context = AgentContext(turn.thread, turn.store, turn.context, newest_items=recent.data)
+        agent_context = AgentContext(thread, self.store, context, newest_items=recent.data)
         result = Runner.run_streamed(
             self.agent,
             agent_input,
-            context=context,
+            context=agent_context,
             run_config=RunConfig(model=self.model, tracing_disabled=True),
         )
         try:
             # aclosing: a disconnect must stop the agent run now, not when the GC runs.
-            async with aclosing(stream_agent_response(context, result)) as events:
+            async with aclosing(stream_agent_response(agent_context, result)) as events:
                 async for event in events:
                     yield event
         except OutputGuardrailTripwireTriggered:
             yield ErrorEvent(message="The assistant response was blocked.", allow_retry=False)
 
     async def action(
-        self, turn: Turn, action: Action, sender: WidgetItem | None
+        self,
+        thread: ThreadMetadata,
+        action: Action,
+        sender: WidgetItem | None,
+        context: RequestContext,
     ) -> AsyncIterator[StreamEvent]:
         """`task.complete` and `task.highlight` on the task list; anything else fails."""
         task_id = _task_id(action)
@@ -313,13 +326,13 @@ class ConformanceApp(ChatKitApp):
             yield ThreadItemReplacedEvent(item=sender)
             yield ThreadItemDoneEvent(
                 item=HiddenContextItem(
-                    id=turn.new_item_id(),
-                    thread_id=turn.thread.id,
+                    id=new_item_id("message"),
+                    thread_id=thread.id,
                     created_at=utc_now(),
                     content=f"The user completed task {task_id}.",
                 )
             )
-            async for event in stream_message_by_hand(turn.thread, ["Marked ", "as done."]):
+            async for event in stream_message_by_hand(thread, ["Marked ", "as done."]):
                 yield event
         elif action.type == "task.highlight" and sender and row:
             text = row.children[0]
@@ -332,7 +345,11 @@ class ConformanceApp(ChatKitApp):
             raise CustomStreamError(f"Unsupported action: {action.type}", allow_retry=False)
 
     async def sync_action(
-        self, turn: Turn, action: Action, sender: WidgetItem | None
+        self,
+        thread: ThreadMetadata,
+        action: Action,
+        sender: WidgetItem | None,
+        context: RequestContext,
     ) -> SyncCustomActionResponse:
         """`task.toggle` answers with the widget, that row toggled; nothing is persisted."""
         task_id = _task_id(action)
@@ -343,10 +360,10 @@ class ConformanceApp(ChatKitApp):
         return SyncCustomActionResponse(updated_item=sender)
 
     async def add_feedback(
-        self, thread_id: str, item_ids: list[str], kind: FeedbackKind, context: RequestContext
+        self, thread_id: str, item_ids: list[str], feedback: FeedbackKind, context: RequestContext
     ) -> None:
         """Keep the feedback in memory."""
-        self.feedback.append(Feedback(thread_id, tuple(item_ids), kind))
+        self.feedback.append(Feedback(thread_id, tuple(item_ids), feedback))
 
     async def transcribe(
         self, audio: bytes, mime_type: str, context: RequestContext
@@ -356,13 +373,13 @@ class ConformanceApp(ChatKitApp):
         return TranscriptionResult(text=f"dictated {len(audio)} bytes of {media_type}")
 
 
-def create_app(settings: AppSettings) -> ConformanceApp:
+def create_app(settings: AppSettings) -> ConformanceServer:
     """Build the app; `--model-script` (or MODEL_SCRIPT) chooses the scripted model."""
     choice = create_model(
         settings.env, script_path=str(settings.model_script) if settings.model_script else None
     )
     logger.info(choice.describe())
-    return ConformanceApp(choice.model)
+    return ConformanceServer(settings.store, choice.model)
 
 
-__all__ = ["ConformanceApp", "ReferenceAttachments", "create_app"]
+__all__ = ["ConformanceServer", "ReferenceAttachments", "create_app"]
