@@ -14,6 +14,7 @@ ErrorCode = Literal[
     "invalid_request",
     "not_found",
     "unauthorized",
+    "forbidden",
     "conflict",
     "payload_too_large",
     "rate_limited",
@@ -24,6 +25,7 @@ ErrorCode = Literal[
 STATUS_OF_CODE: dict[str, int] = {
     "invalid_request": 400,
     "unauthorized": 401,
+    "forbidden": 403,
     "not_found": 404,
     "conflict": 409,
     "payload_too_large": 413,

@@ -20,6 +20,7 @@ from .downloads import download
 from .endpoint import chatkit_endpoint
 from .errors import http_error_handler, protocol_error_handler
 from .health import healthz
+from .request_log import RequestLogMiddleware
 from .services import Services, build_services
 from .uploads import direct_upload, two_phase_upload
 
@@ -60,15 +61,18 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
 
 
 def _middleware(config: Config) -> list[Middleware]:
+    # Outermost, so that every request is logged once, preflights and refusals included.
+    logged = [Middleware(RequestLogMiddleware)]
     if not config.cors_origins:
-        return []
+        return logged
     # The widget's page may live on another origin than this API (SPEC §1.7).
     return [
+        *logged,
         Middleware(
             CORSMiddleware,
             allow_origins=list(config.cors_origins),
             allow_methods=["GET", "POST", "PUT"],
             allow_headers=["*"],
             allow_credentials=True,
-        )
+        ),
     ]

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 from sse_starlette.event import ServerSentEvent
 from sse_starlette.sse import EventSourceResponse
 from starlette.types import Message, Send
 
 from chatkit_proto.dispatch import StreamResult
-
-from .logs import log_request
 
 
 class EventStream(EventSourceResponse):
@@ -33,21 +29,8 @@ class PingComment(ServerSentEvent):
         return b": ping\n"
 
 
-def event_stream(result: StreamResult, started: float, ping_seconds: float) -> EventStream:
-    """The SSE response for a stream, logged when it ends."""
-    frames = _logged(result.frames, result.request_type, result.thread_id, started)
+def event_stream(result: StreamResult, ping_seconds: float) -> EventStream:
+    """The SSE response for a stream (the request log notes how it ended)."""
     if not ping_seconds:
-        return EventStream(frames, sep="\n", ping=0)
-    return EventStream(frames, sep="\n", ping=ping_seconds, ping_message_factory=PingComment)
-
-
-async def _logged(
-    frames: AsyncIterator[bytes], request_type: str | None, thread_id: str | None, started: float
-) -> AsyncIterator[bytes]:
-    outcome = "cancelled"
-    try:
-        async for frame in frames:
-            yield frame
-        outcome = "completed"
-    finally:
-        log_request(request_type, thread_id, 200, started, outcome)
+        return EventStream(result.frames, sep="\n", ping=0)
+    return EventStream(result.frames, sep="\n", ping=ping_seconds, ping_message_factory=PingComment)

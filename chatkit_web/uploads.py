@@ -16,7 +16,7 @@ from .services import services_of
 async def direct_upload(request: Request) -> Response:
     """Store a multipart `file` part and answer its attachment record."""
     services = services_of(request)
-    ctx = request_context(request, authenticate(request, services))
+    ctx = request_context(request, await authenticate(request, services))
     data, name, mime_type = await _multipart_file(request)
     record = services.attachments.record_for_upload(name, mime_type, len(data), ctx)
     await services.attachments.files.write(ctx.user_id, record.id, data)
