@@ -90,7 +90,9 @@ class JWKSKeys:
 
     PyJWKClient refetches the set at most once per `refresh_seconds` for unknown key ids, so
     rotated-in keys are found and forged key ids cannot hammer the issuer. Its HTTP calls are
-    blocking, so they run in worker threads; a cached key is found without leaving the loop.
+    blocking, so they run in worker threads; a cached key is found without leaving the loop
+    (PyJWT >= 2.15 caches the parsed set). Keys are never cached one by one: a key removed
+    from the set stops verifying once the set is refetched.
     """
 
     algorithms: tuple[str, ...] = ("RS256", "ES256")

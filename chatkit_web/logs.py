@@ -65,6 +65,8 @@ def log_request(
     """Log one finished request: route, type, thread, status, duration, stream outcome."""
     # Never the body or the query string: message text and signed URLs stay out of logs.
     fields: dict[str, object] = {
+        "request_id": note.request_id,
+        "user_id": note.user_id or "-",
         "method": note.method,
         "path": note.path,
         "status": status,

@@ -23,6 +23,7 @@ from limits import (
 )
 from limits.aio.storage import Storage
 from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
+from limits.errors import StorageError
 from limits.storage import storage_from_string
 
 from chatkit_proto.dispatch import StreamResult
@@ -79,7 +80,7 @@ def open_storage(uri: str) -> Storage:
     target = uri if uri.startswith("async+") else f"async+{uri}"
     # `limits` defaults to the coredis client; the dependency installed is redis-py.
     options = {} if scheme == "memory" else {"implementation": "redispy"}
-    storage = storage_from_string(target, **options)
+    storage = storage_from_string(target, wrap_exceptions=True, **options)
     assert isinstance(storage, Storage)
     return storage
 
@@ -98,11 +99,10 @@ class RequestLimiter:
             if await self._limiter.hit(self.item, user_id):
                 return
             stats = await self._limiter.get_window_stats(self.item, user_id)
-        except Exception as exc:
+        except StorageError as exc:
             # A limiter outage must not become a chat outage: allow, and say so.
-            logger.warning(
-                "rate-limit storage unavailable (%s); request allowed", type(exc).__name__
-            )
+            cause = type(exc.storage_error).__name__
+            logger.warning("rate-limit storage unavailable (%s); request allowed", cause)
             return
         wait = max(1, math.ceil(stats.reset_time - time.time()))
         raise ProtocolError("rate_limited", TOO_MANY, retry_after=wait)
