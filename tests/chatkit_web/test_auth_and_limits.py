@@ -8,6 +8,7 @@ from pathlib import Path
 
 import jwt
 import pytest
+from pydantic import SecretStr
 from starlette.testclient import TestClient
 
 from chatkit_proto.context import RequestContext
@@ -32,7 +33,7 @@ def client(tmp_path: Path) -> TestClient:
         data_dir=str(tmp_path),
         rate_limit="3/min",
         auth="jwt",
-        jwt_secret=SECRET,
+        jwt_secret=SecretStr(SECRET),
     )
     app = create_app(config, env={})
     return TestClient(app)

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+from pydantic import SecretStr
 from starlette.testclient import TestClient
 
 from chatkit_proto.requests import STREAMING_TYPES
@@ -42,7 +43,8 @@ class World:
     ids: dict[str, Any]
     records: dict[str, dict[str, Any]]
 
-    def post(self, user: str, body: object) -> httpx.Response:
+    def post(self, user: str, body: object) -> Any:
+        # The test client's response type lives in a module it does not export.
         return self.client.post("/chatkit", content=json.dumps(body), headers=headers_of(user))
 
     def attachment(self, user: str, name: str, *, upload: bool) -> dict[str, Any]:
@@ -76,7 +78,7 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
         store=store,
         data_dir=str(tmp_path),
         auth="jwt",
-        jwt_secret=SECRET,
+        jwt_secret=SecretStr(SECRET),
     )
     with TestClient(create_app(config, env={})) as client:
         world = World(client, {}, {})

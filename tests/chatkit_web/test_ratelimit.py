@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import jwt
 import pytest
+from pydantic import SecretStr
 from starlette.testclient import TestClient
 
 from chatkit_proto.dispatch import StreamResult
@@ -153,7 +154,7 @@ def gated_server(tmp_path: Path) -> Iterator[str]:
         store="memory",
         data_dir=str(tmp_path),
         auth="jwt",
-        jwt_secret=SECRET,
+        jwt_secret=SecretStr(SECRET),
         max_streams_per_user=1,
     )
     gated_app.gate.clear()
