@@ -189,7 +189,9 @@ def _parser() -> argparse.ArgumentParser:
     for name, field in Config.model_fields.items():
         if name == "user_id":
             continue
-        help_text = f"{field.description} (env {env_of(field)}; default {field.default!r})"
+        default = field.default
+        shown = default.get_secret_value() if isinstance(default, SecretStr) else default
+        help_text = f"{field.description} (env {env_of(field)}; default {shown!r})"
         if field.annotation is bool:
             parser.add_argument(
                 flag_of(name), dest=name, action="store_const", const="true", help=help_text
