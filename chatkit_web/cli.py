@@ -12,6 +12,7 @@ import uvicorn
 
 from chatkit_proto.errors import ConfigError
 
+from .auth import refuse_anonymous_exposure
 from .config import Config, load_config
 from .connections import ServerConfig, connection_cap
 from .factory import create_app
@@ -25,6 +26,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         config = load_config(argv, os.environ)
         configure_logging(config.log_level, config.log_format)
+        refuse_anonymous_exposure(config)
         sock = bind(config.host, config.port)
         app = create_app(config)
     except ConfigError as exc:

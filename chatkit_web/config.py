@@ -11,17 +11,19 @@ import argparse
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from chatkit_proto.errors import ConfigError
 
-from .ratelimit import parse_rate
+from .ratelimit import check_storage_uri, parse_rate
 
 MAX_REQUEST_BYTES = 1024 * 1024
 LOCAL_USER = "local"
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+# Never echoed back in an error message: they may hold a key or a password.
+SECRET_FIELDS = frozenset({"jwt_secret", "rate_limit_storage"})
 
 
 def _setting(default: Any, env: str, help: str) -> Any:
@@ -62,6 +64,39 @@ class Config(BaseSettings):
         "how long a crashed process can keep a thread busy (D15); renewed while streaming",
     )
     rate_limit: str = _setting("", "RATE_LIMIT", "requests per user, e.g. 60/min; empty: none")
+    rate_limit_window: Literal["moving", "fixed"] = _setting(
+        "moving", "RATE_LIMIT_WINDOW", "how requests are counted: moving or fixed window"
+    )
+    rate_limit_storage: SecretStr = _setting(
+        SecretStr("memory://"),
+        "RATE_LIMIT_STORAGE",
+        "where request counts live: memory:// (this process) or redis://HOST:PORT (shared)",
+    )
+    max_streams_per_user: Annotated[int, Field(ge=0)] = _setting(
+        0, "MAX_STREAMS_PER_USER", "answers streaming at once per user; 0: no limit"
+    )
+    auth: str = _setting("none", "CHATKIT_AUTH", "who is asking: none, jwt, or module:function")
+    jwt_secret: SecretStr | None = _setting(
+        None, "CHATKIT_JWT_SECRET", "HS256 key of --auth jwt (at least 32 bytes)"
+    )
+    jwks_url: str | None = _setting(
+        None, "CHATKIT_JWKS_URL", "JWKS of --auth jwt with RS256/ES256 keys (instead of a secret)"
+    )
+    jwks_refresh_seconds: Annotated[float, Field(ge=0)] = _setting(
+        30.0, "CHATKIT_JWKS_REFRESH_SECONDS", "least seconds between refetches for an unknown kid"
+    )
+    jwt_issuer: str | None = _setting(None, "CHATKIT_JWT_ISSUER", "required `iss` of tokens")
+    jwt_audience: str | None = _setting(None, "CHATKIT_JWT_AUDIENCE", "required `aud` of tokens")
+    jwt_leeway_seconds: Annotated[float, Field(ge=0)] = _setting(
+        0.0, "CHATKIT_JWT_LEEWAY_SECONDS", "clock skew allowed on exp/nbf/iat"
+    )
+    jwt_user_claim: str = _setting("sub", "CHATKIT_JWT_USER_CLAIM", "the claim naming the user")
+    jwt_tenant_claim: str | None = _setting(
+        None, "CHATKIT_JWT_TENANT_CLAIM", "the claim naming the tenant (then required)"
+    )
+    allow_anonymous: bool = _setting(
+        False, "CHATKIT_ALLOW_ANONYMOUS", "serve a non-loopback address with --auth none"
+    )
     cors_origins: tuple[str, ...] = _setting(
         (), "CORS_ORIGINS", "comma-separated origins allowed to call the API from a browser"
     )
@@ -118,6 +153,20 @@ class Config(BaseSettings):
         parse_rate(value)
         return value
 
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _valid_storage(cls, value: SecretStr) -> SecretStr:
+        check_storage_uri(value.get_secret_value())
+        return value
+
+    @field_validator("auth")
+    @classmethod
+    def _valid_auth(cls, value: str) -> str:
+        module, colon, function = value.partition(":")
+        if value in ("none", "jwt") or (colon and module and function):
+            return value
+        raise ValueError("use none, jwt or module:function")
+
     @field_validator("store")
     @classmethod
     def _valid_store(cls, value: str | None) -> str | None:
@@ -162,8 +211,15 @@ def _parser() -> argparse.ArgumentParser:
     for name, field in Config.model_fields.items():
         if name == "user_id":
             continue
-        help_text = f"{field.description} (env {env_of(field)}; default {field.default!r})"
-        parser.add_argument(flag_of(name), dest=name, help=help_text)
+        default = field.default
+        shown = default.get_secret_value() if isinstance(default, SecretStr) else default
+        help_text = f"{field.description} (env {env_of(field)}; default {shown!r})"
+        if field.annotation is bool:
+            parser.add_argument(
+                flag_of(name), dest=name, action="store_const", const="true", help=help_text
+            )
+        else:
+            parser.add_argument(flag_of(name), dest=name, help=help_text)
     return parser
 
 
@@ -175,5 +231,7 @@ def _explain(exc: ValidationError) -> str:
         where = f"{flag_of(name)} / {env_of(field)}" if field else name
         value = error.get("input")
         shown = f" (got {value!r})" if isinstance(value, str | int | float) else ""
+        if name in SECRET_FIELDS:
+            shown = ""
         lines.append(f"{where}: {error['msg'].removeprefix('Value error, ')}{shown}")
     return "; ".join(lines)

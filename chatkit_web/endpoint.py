@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
@@ -12,7 +10,7 @@ from chatkit_proto.errors import ProtocolError
 
 from .errors import json_response
 from .http import authenticate, read_body, request_context
-from .logs import log_request
+from .request_log import note_of
 from .services import services_of
 from .streaming import event_stream
 
@@ -20,20 +18,22 @@ from .streaming import event_stream
 async def chatkit_endpoint(request: Request) -> Response:
     """Answer one protocol request."""
     services = services_of(request)
-    started = time.perf_counter()
     try:
-        user_id = authenticate(request, services)
+        identity = await authenticate(request, services)
         body = await read_body(request, services.config.max_request_bytes)
+        slot = services.limiter.claim_stream(identity.user_id, body)
     except ProtocolError as exc:
-        return _logged(error_result(exc), started)
+        return json_response(error_result(exc))
     except ClientDisconnect:
         return Response(status_code=499)
-    result = await services.server.process(body, request_context(request, user_id))
+    try:
+        result = await services.server.process(body, request_context(request, identity))
+    except BaseException:
+        slot.release()
+        raise
+    note = note_of(request)
+    note.request_type, note.thread_id = result.request_type, result.thread_id
     if isinstance(result, JSONResult):
-        return _logged(result, started)
-    return event_stream(result, started, services.config.ping_seconds)
-
-
-def _logged(result: JSONResult, started: float) -> Response:
-    log_request(result.request_type, result.thread_id, result.status, started)
-    return json_response(result)
+        slot.release()
+        return json_response(result)
+    return event_stream(slot.holding(result), services.config.ping_seconds)

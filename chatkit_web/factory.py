@@ -20,6 +20,7 @@ from .errors import EXCEPTION_HANDLERS
 from .health import healthz
 from .origins import OriginCheck
 from .pages import PAGE_ROUTES
+from .request_log import RequestLogMiddleware
 from .services import Services, build_services
 from .uploads import direct_upload, two_phase_upload
 
@@ -58,8 +59,12 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
 
 
 def _middleware(config: Config) -> list[Middleware]:
-    # Outermost first: a cross-site request is refused before CORS or any route sees it.
-    middleware = [Middleware(OriginCheck, allowed=config.cors_origins)]
+    # Outermost first: every request is logged once, preflights and refusals included; a
+    # cross-site request is refused before CORS or any route sees it.
+    middleware = [
+        Middleware(RequestLogMiddleware),
+        Middleware(OriginCheck, allowed=config.cors_origins),
+    ]
     if config.cors_origins:
         # The widget's page may live on another origin than this API (SPEC §1.7).
         middleware.append(

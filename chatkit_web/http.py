@@ -9,23 +9,29 @@ from starlette.requests import Request
 from chatkit_proto.context import RequestContext
 from chatkit_proto.errors import ProtocolError
 
+from .auth import Identity
+from .request_log import note_of
 from .services import Services
 
 
-def authenticate(request: Request, services: Services) -> str:
-    """The authenticated user, within their rate limit; raises `ProtocolError`."""
-    user_id = services.auth.identify(request.headers).user_id
-    if services.limiter is not None:
-        services.limiter.check(user_id)
-    return user_id
+async def authenticate(request: Request, services: Services) -> Identity:
+    """The authenticated caller, within their rate limit; raises `ProtocolError`."""
+    identity = await services.auth.identify(request)
+    note_of(request).user_id = identity.user_id
+    await services.limiter.check_request(identity.user_id)
+    return identity
 
 
-def request_context(request: Request, user_id: str) -> RequestContext:
-    """The protocol's context for a request of `user_id`."""
+def request_context(request: Request, caller: Identity | str) -> RequestContext:
+    """The protocol's context for a request of an authenticated caller (or a URL's signer)."""
+    identity = caller if isinstance(caller, Identity) else Identity(caller)
+    note_of(request).user_id = identity.user_id
     return RequestContext(
-        user_id=user_id,
+        user_id=identity.user_id,
         locale=request.headers.get("accept-language"),
         base_url=base_url(request),
+        claims=identity.claims,
+        tenant_id=identity.tenant_id,
     )
 
 

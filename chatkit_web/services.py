@@ -22,9 +22,9 @@ from chatkit_stores.files import LocalFiles
 from chatkit_stores.sqlite import SQLiteStore
 
 from .attachments import HostedAttachments
-from .auth import Authenticator, authenticator_from_env
+from .auth import Authenticator, authenticator_from_config
 from .config import Config
-from .ratelimit import RateLimiter, parse_rate
+from .ratelimit import UserLimits, limits_from_config
 from .signing import URLSigner, load_secret
 
 BUILTIN_APPS = {
@@ -43,7 +43,7 @@ class Services:
     app: ChatKitApp
     attachments: HostedAttachments
     auth: Authenticator
-    limiter: RateLimiter | None
+    limiter: UserLimits
 
     async def open(self) -> None:
         """Open the store; called by the application's lifespan."""
@@ -80,8 +80,8 @@ def build_services(config: Config, env: Mapping[str, str]) -> Services:
         store=store,
         app=app,
         attachments=attachments,
-        auth=authenticator_from_env(env, config.user_id),
-        limiter=parse_rate(config.rate_limit),
+        auth=authenticator_from_config(config),
+        limiter=limits_from_config(config),
     )
 
 

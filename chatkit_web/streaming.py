@@ -12,8 +12,6 @@ from starlette.types import Message, Send
 from chatkit_proto.dispatch import StreamResult
 from chatkit_proto.streams import StreamControl
 
-from .logs import log_request
-
 SHUTDOWN_GRACE_SECONDS = 5.0
 """How long a stream may take to send its final `error` frame once the server shuts down."""
 
@@ -56,9 +54,9 @@ class StopOnShutdown:
         self.control.stop()
 
 
-def event_stream(result: StreamResult, started: float, ping_seconds: float) -> EventStream:
-    """The SSE response for a stream, logged when it ends."""
-    frames = _logged(result.frames, result.request_type, result.thread_id, started)
+def event_stream(result: StreamResult, ping_seconds: float) -> EventStream:
+    """The SSE response for a stream (the request log notes how it ended)."""
+    frames = _closing(result.frames)
     ping = PingComment if ping_seconds else None
     if result.control is None:
         return EventStream(frames, sep="\n", ping=ping_seconds, ping_message_factory=ping)
@@ -74,14 +72,10 @@ def event_stream(result: StreamResult, started: float, ping_seconds: float) -> E
     )
 
 
-async def _logged(
-    frames: AsyncIterator[bytes], request_type: str | None, thread_id: str | None, started: float
-) -> AsyncIterator[bytes]:
-    outcome = "cancelled"
+async def _closing(frames: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
     try:
         async for frame in frames:
             yield frame
-        outcome = "completed"
     finally:
         # Closed mid-stream (sse-starlette closes us when a send fails), close the pipeline
         # too, at once: it persists the partial answer now, not whenever it is collected.
@@ -89,4 +83,3 @@ async def _logged(
         if aclose is not None:
             with anyio.CancelScope(shield=True):
                 await aclose()
-        log_request(request_type, thread_id, 200, started, outcome)

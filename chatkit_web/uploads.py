@@ -27,7 +27,7 @@ ALREADY_UPLOADED = "This attachment's file has already been uploaded"
 async def direct_upload(request: Request) -> Response:
     """Store a multipart `file` part and answer its attachment record."""
     services = services_of(request)
-    ctx = request_context(request, authenticate(request, services))
+    ctx = request_context(request, await authenticate(request, services))
     attachments = services.attachments
     part = await open_file_part(request, attachments.limits.max_bytes)
     record = attachments.record_for_upload(part.filename, part.content_type, ctx)
