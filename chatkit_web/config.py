@@ -16,11 +16,13 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from chatkit_proto.errors import ConfigError
+from chatkit_stores.postgres import check_schema_name
 
 from .ratelimit import parse_rate
 
 MAX_REQUEST_BYTES = 1024 * 1024
 LOCAL_USER = "local"
+STORE_SCHEMES = ("sqlite:///", "postgresql://", "postgres://")
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
@@ -39,7 +41,7 @@ class Config(BaseSettings):
     store: str | None = _setting(
         None,
         "DATABASE_URL",
-        "memory, sqlite:///PATH or a file path (default: SQLite in the data dir)",
+        "memory, sqlite:///PATH, a file path or postgresql://… (default: SQLite in the data dir)",
     )
     app: str = _setting("tasks", "CHATKIT_APP", "tasks, conformance, or module:attribute")
     model_script: str | None = _setting(
@@ -64,6 +66,21 @@ class Config(BaseSettings):
     rate_limit: str = _setting("", "RATE_LIMIT", "requests per user, e.g. 60/min; empty: none")
     cors_origins: tuple[str, ...] = _setting(
         (), "CORS_ORIGINS", "comma-separated origins allowed to call the API from a browser"
+    )
+    db_pool_size: Annotated[int, Field(ge=1)] = _setting(
+        10, "DB_POOL_SIZE", "PostgreSQL connections per server process, at most"
+    )
+    db_schema: str = _setting(
+        "chatkit", "DB_SCHEMA", "PostgreSQL schema of the tables, created if missing"
+    )
+    attachments_dir: str | None = _setting(
+        None,
+        "ATTACHMENTS_DIR",
+        "directory of attachment bytes, shared by every process (default: in PostgreSQL with "
+        "a PostgreSQL store, else DATA_DIR/attachments)",
+    )
+    workers: Annotated[int, Field(ge=1)] = _setting(
+        1, "WEB_CONCURRENCY", "server processes on one port; more than 1 needs a shared store"
     )
 
     @classmethod
@@ -103,9 +120,14 @@ class Config(BaseSettings):
             return value or None
         if value.startswith("memory"):
             raise ValueError(f"the in-memory store is spelt 'memory', not {value!r}")
-        if "://" in value and not value.startswith("sqlite:///"):
-            raise ValueError("use memory, sqlite:///PATH or a file path")
+        if "://" in value and not value.startswith(STORE_SCHEMES):
+            raise ValueError("use memory, sqlite:///PATH, a file path or postgresql://…")
         return value
+
+    @field_validator("db_schema")
+    @classmethod
+    def _valid_schema(cls, value: str) -> str:
+        return check_schema_name(value)
 
 
 def flag_of(name: str) -> str:

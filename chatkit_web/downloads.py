@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 
 from chatkit_proto.errors import NotFound
 from chatkit_proto.store.base import NotFoundError
@@ -31,17 +33,25 @@ async def download(request: Request) -> Response:
         )
     except NotFoundError:
         raise NotFound("Attachment") from None
-    path = services.attachments.files.path(owner, attachment_id)
-    if not path.exists():
+    data = await services.attachments.files.read(owner, attachment_id)
+    if data is None:
         raise NotFound("Attachment")
     inline = record.mime_type.startswith("image/") and record.mime_type != "image/svg+xml"
-    return FileResponse(
-        path,
-        media_type=record.mime_type,
-        filename=record.name,
-        content_disposition_type="inline" if inline else "attachment",
-        headers=_SAFE_HEADERS,
-    )
+    headers = {
+        **_SAFE_HEADERS,
+        "content-disposition": content_disposition(
+            "inline" if inline else "attachment", record.name
+        ),
+    }
+    return Response(data, media_type=record.mime_type, headers=headers)
+
+
+def content_disposition(kind: str, filename: str) -> str:
+    """The header naming the file, RFC 6266 style: plain when it can be, else UTF-8 encoded."""
+    encoded = quote(filename)
+    if encoded != filename:
+        return f"{kind}; filename*=utf-8''{encoded}"
+    return f'{kind}; filename="{filename}"'
 
 
 def _int(text: str) -> int:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,13 @@ from chatkit_proto.dispatch import AttachmentService, ChatKitServer, ServerOptio
 from chatkit_proto.errors import ConfigError
 from chatkit_proto.store.base import Store
 from chatkit_proto.store.memory import MemoryStore
-from chatkit_stores.files import LocalFiles
+from chatkit_proto.store.records import MemoryRecords, RecordStore
+from chatkit_stores.files import AttachmentFiles, LocalFiles
+from chatkit_stores.postgres import PostgresStore
+from chatkit_stores.postgres_files import PostgresFiles
+from chatkit_stores.postgres_records import PostgresRecords
 from chatkit_stores.sqlite import SQLiteStore
+from chatkit_stores.sqlite_records import SQLiteRecords
 
 from .attachments import HostedAttachments
 from .auth import Authenticator, authenticator_from_env
@@ -31,52 +37,102 @@ BUILTIN_APPS = {
     "tasks": "agents_layer.apps.tasks:create_app",
     "conformance": "agents_layer.apps.conformance:create_app",
 }
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 @dataclass(frozen=True, slots=True)
+class Backend:
+    """Where data lives, all on one database: threads, apps' records, attachment bytes."""
+
+    store: Store
+    records: RecordStore
+    files: AttachmentFiles
+
+    async def open(self) -> None:
+        """Open the store, then the records that may live on its connections."""
+        await self.store.open()
+        try:
+            await self.records.open()
+        except BaseException:
+            await self.store.close()
+            raise
+
+    async def close(self) -> None:
+        """Close the records, then the store."""
+        try:
+            await self.records.close()
+        finally:
+            await self.store.close()
+
+
+@dataclass(slots=True, eq=False)
 class Services:
-    """The protocol server and what the HTTP side needs around it."""
+    """The protocol server and what the HTTP side needs around it.
+
+    Opened by the application's lifespan, or by its first request when it is mounted in
+    another application whose start-up never reaches it.
+    """
 
     config: Config
     server: ChatKitServer
-    store: Store
+    backend: Backend
     app: ChatKitApp
     attachments: HostedAttachments
     auth: Authenticator
     limiter: RateLimiter | None
+    _opened: bool = field(default=False, init=False)
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
+
+    @property
+    def store(self) -> Store:
+        """The thread store."""
+        return self.backend.store
+
+    @property
+    def opened(self) -> bool:
+        """Whether the store is open."""
+        return self._opened
 
     async def open(self) -> None:
-        """Open the store; called by the application's lifespan."""
-        await self.store.open()
+        """Open the store once, however many requests ask at the same time."""
+        if self._opened:
+            return
+        async with self._lock:
+            if not self._opened:
+                await self.backend.open()
+                self._opened = True
 
     async def close(self) -> None:
         """Close the app, then the store it may still use while closing."""
-        try:
-            await self.app.aclose()
-        finally:
-            await self.store.close()
+        async with self._lock:
+            try:
+                await self.app.aclose()
+            finally:
+                if self._opened:
+                    self._opened = False
+                    await self.backend.close()
 
 
 def build_services(config: Config, env: Mapping[str, str]) -> Services:
     """Open nothing yet: build the store, the app and the HTTP helpers for a configuration."""
     data_dir = Path(config.data_dir)
-    store = open_store(config.store, data_dir)
+    backend = build_backend(config)
     settings = AppSettings(
-        store=store,
+        store=backend.store,
+        records=backend.records,
         data_dir=data_dir,
         model_script=Path(config.model_script) if config.model_script else None,
         mcp_config=Path(config.mcp_config) if config.mcp_config else None,
         env=env,
     )
     app = load_app(config.app, settings)
-    files = LocalFiles(data_dir / "attachments")
-    attachments = HostedAttachments(files, URLSigner(load_secret(data_dir, env)))
+    attachments = HostedAttachments(backend.files, URLSigner(load_secret(data_dir, env)))
     service: AttachmentService = getattr(app, "attachments", None) or attachments
     options = ServerOptions(stream_lease_seconds=config.stream_lease_seconds)
     return Services(
         config=config,
-        server=ChatKitServer(app, store, service, options),
-        store=store,
+        server=ChatKitServer(app, backend.store, service, options),
+        backend=backend,
         app=app,
         attachments=attachments,
         auth=authenticator_from_env(env, config.user_id),
@@ -90,18 +146,31 @@ def services_of(request: Request) -> Services:
     return services
 
 
-def open_store(spec: str | None, data_dir: Path) -> Store:
-    """`memory`, `sqlite:///path`, a bare file path, or (default) SQLite in the data dir."""
-    if spec == "memory":
-        return MemoryStore()
-    if spec is None or spec == "":
-        return SQLiteStore(data_dir / "chatkit.db")
-    if spec.startswith("sqlite:///"):
-        return SQLiteStore(Path(spec.removeprefix("sqlite:///")))
-    if "://" in spec:
-        scheme = spec.split("://", 1)[0]
-        raise ConfigError(f"unsupported store {scheme}://… (use memory, sqlite:///PATH or a path)")
-    return SQLiteStore(Path(spec))
+def build_backend(config: Config) -> Backend:
+    """`memory`, PostgreSQL, or an SQLite file; attachment bytes where every process reads them."""
+    shared = Path(config.attachments_dir) if config.attachments_dir else None
+    local = LocalFiles(shared or Path(config.data_dir) / "attachments")
+    if config.store == "memory":
+        return Backend(MemoryStore(), MemoryRecords(), local)
+    if is_postgres(config.store):
+        store = PostgresStore(
+            str(config.store), max_size=config.db_pool_size, schema=config.db_schema
+        )
+        return Backend(store, PostgresRecords(store), local if shared else PostgresFiles(store))
+    path = sqlite_path(config)
+    return Backend(SQLiteStore(path), SQLiteRecords(path), local)
+
+
+def is_postgres(spec: str | None) -> bool:
+    """Whether a store setting names a PostgreSQL database."""
+    return spec is not None and spec.startswith(POSTGRES_SCHEMES)
+
+
+def sqlite_path(config: Config) -> Path:
+    """The SQLite file of a configuration: `sqlite:///path`, a bare path, or in the data dir."""
+    if not config.store:
+        return Path(config.data_dir) / "chatkit.db"
+    return Path(config.store.removeprefix("sqlite:///"))
 
 
 def load_app(spec: str, settings: AppSettings) -> ChatKitApp:
