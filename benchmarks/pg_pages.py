@@ -32,6 +32,20 @@ SMALL, LARGE = store_latency.SIZES
 USER = store_latency.USER
 
 
+def available() -> bool:
+    """Whether a PostgreSQL server answers at `DSN`."""
+
+    async def probe() -> None:
+        connection = await asyncpg.connect(DSN, timeout=5)
+        await connection.close()
+
+    try:
+        asyncio.run(probe())
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        return False
+    return True
+
+
 async def bulk_save_threads(
     connection: asyncpg.Connection, threads: list[ThreadMetadata], ctx: RequestContext
 ) -> None:

@@ -20,7 +20,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import b1_encode, b2_pipeline, b6_pages, http_requests, http_streams
+from benchmarks import (
+    b1_encode,
+    b2_pipeline,
+    b6_pages,
+    b7_workers,
+    http_requests,
+    http_streams,
+    pg_pages,
+)
 from benchmarks.serve import fastest
 
 HERE = Path(__file__).resolve().parent
@@ -121,15 +129,46 @@ def rows_b5(r: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def pages(runs: int, repeats: int) -> dict[str, Any]:
+    """B6 on SQLite, and on PostgreSQL when a server answers."""
+    results = {"sqlite": b6_pages.run(runs, repeats)}
+    if pg_pages.available():
+        results["postgres"] = pg_pages.run(runs, repeats)
+    return results
+
+
 def rows_b6(r: dict[str, Any]) -> list[Row]:
-    small, large = r["sizes"]
     rows: list[Row] = []
-    for name in ("threads.list first page", "threads.list deep page", "items.list page"):
-        f = r[name]
+    for store in ("sqlite", "postgres"):
+        if store not in r:
+            continue
+        figures = r[store]
+        small, large = figures["sizes"]
+        for name in ("threads.list first page", "threads.list deep page", "items.list page"):
+            f = figures[name]
+            rows += [
+                ("B6", f"{name} {store} p50 µs, {small:,} threads", f[f"p50_us_{small}"], "", None),
+                ("B6", f"  p50 µs, {large:,} threads", f[f"p50_us_{large}"], "", None),
+                ("B6", "  growth", f["growth"], "≤ 1.5", f["growth"]["median"] <= 1.5),
+            ]
+    return rows
+
+
+def rows_b7(r: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = []
+    for store, workers in b7_workers.CONFIGURATIONS:
+        f = r[f"{store}_{workers}"]
         rows += [
-            ("B6", f"{name} p50 µs, {small:,} threads", f[f"p50_us_{small}"], "", None),
-            ("B6", f"  p50 µs, {large:,} threads", f[f"p50_us_{large}"], "", None),
-            ("B6", "  growth", f["growth"], "≤ 1.5", f["growth"]["median"] <= 1.5),
+            (
+                "B7",
+                f"{store}, {workers} worker(s): errors",
+                f["errors"],
+                "0",
+                f["errors"]["max"] == 0,
+            ),
+            ("B7", "  p50 first event, ms", f["p50_first_ms"], "", None),
+            ("B7", "  p99 first event, ms", f["p99_first_ms"], "", None),
+            ("B7", "  wall, s", f["wall_s"], "", None),
         ]
     return rows
 
@@ -143,7 +182,7 @@ def table(rows: list[Row]) -> list[str]:
     return lines
 
 
-DEFAULT_ONLY = "B1,B2,B3,B4,B5,B6"
+DEFAULT_ONLY = "B1,B2,B3,B4,B5,B6,B7"
 
 
 def main() -> None:
@@ -174,7 +213,11 @@ def main() -> None:
     stage("B3", lambda: http_streams.run_b3(runs, settings["b3_requests"], bare_runner), rows_b3)
     stage("B4", lambda: http_streams.run_b4(runs), rows_b4)
     stage("B5", lambda: http_requests.run(runs, settings["b5_requests"]), rows_b5)
-    stage("B6", lambda: b6_pages.run(runs, 300 if args.quick else 1000), rows_b6)
+    stage("B6", lambda: pages(runs, 300 if args.quick else 1000), rows_b6)
+    if "B7" in only and not pg_pages.available():
+        print(f"B7 skipped: no PostgreSQL at {pg_pages.DSN} (set CHATKIT_BENCH_POSTGRES_URL)")
+        only.discard("B7")
+    stage("B7", lambda: b7_workers.run(runs), rows_b7)
 
     info = machine()
     mode = "quick: 3 runs per figure, smaller loads" if args.quick else "full: 5 runs per figure"

@@ -345,8 +345,32 @@ class Dispatcher:
         return _json(to_wire_thread(thread))
 
     async def _threads_delete(self, req: ThreadsDeleteReq, ctx: RequestContext) -> Result:
+        attachments = await self._thread_attachments(req.params.thread_id, ctx)
         await self.store.delete_thread(req.params.thread_id, ctx)
+        # The thread goes first: should deleting some bytes fail, the user's delete stands.
+        for attachment in attachments:
+            if self.server.attachment_store is not None:
+                await self.server.attachment_store.delete_attachment(attachment.id, ctx)
+            await self.store.delete_attachment(attachment.id, ctx)
         return NonStreamingResult(EMPTY_BODY)
+
+    async def _thread_attachments(self, thread_id: str, ctx: RequestContext) -> list[Attachment]:
+        """The attachments of a thread's user messages; none for an unknown thread."""
+        found: list[Attachment] = []
+        after: str | None = None
+        while True:
+            try:
+                page = await self.store.load_thread_items(
+                    thread_id, after, DEFAULT_PAGE_SIZE, "asc", ctx
+                )
+            except NotFoundError:
+                return found
+            for item in page.data:
+                if isinstance(item, UserMessageItem):
+                    found.extend(item.attachments)
+            if not page.has_more:
+                return found
+            after = page.after
 
     async def _input_transcribe(self, req: InputTranscribeReq, ctx: RequestContext) -> Result:
         try:

@@ -1,7 +1,18 @@
 """Durable stores of the ChatKit store contract (SQLite, PostgreSQL), and attachment bytes."""
 
-from .files import LocalFiles
+from .files import AttachmentFiles, LocalFiles
 from .postgres import PostgresStore
+from .postgres_files import PostgresFiles
+from .postgres_records import PostgresRecords
 from .sqlite import SQLiteStore
+from .sqlite_records import SQLiteRecords
 
-__all__ = ["LocalFiles", "PostgresStore", "SQLiteStore"]
+__all__ = [
+    "AttachmentFiles",
+    "LocalFiles",
+    "PostgresFiles",
+    "PostgresRecords",
+    "PostgresStore",
+    "SQLiteRecords",
+    "SQLiteStore",
+]

@@ -1,4 +1,4 @@
-"""Attachment bytes in a directory on disk, one folder per user."""
+"""Where attachment bytes live: the `AttachmentFiles` interface, and a directory on disk."""
 
 from __future__ import annotations
 
@@ -7,16 +7,49 @@ import os
 import secrets
 from collections.abc import AsyncIterable
 from pathlib import Path
+from typing import Protocol
 
 import anyio
 
 WRITE_BATCH_BYTES = 1024 * 1024
 
 
+class AttachmentFiles(Protocol):
+    """The bytes of attachments by (owner, attachment id); another owner's id is unknown."""
+
+    async def write(self, owner: str, attachment_id: str, data: bytes) -> None:
+        """Store the bytes of an attachment, replacing any stored before."""
+        ...
+
+    async def write_stream(
+        self,
+        owner: str,
+        attachment_id: str,
+        chunks: AsyncIterable[bytes],
+        *,
+        replace: bool = True,
+    ) -> int:
+        """Store bytes as they arrive; with `replace=False` raise `FileExistsError` if stored."""
+        ...
+
+    async def read(self, owner: str, attachment_id: str) -> bytes | None:
+        """The stored bytes; None when there are none."""
+        ...
+
+    async def delete(self, owner: str, attachment_id: str) -> None:
+        """Delete the stored bytes, if any."""
+        ...
+
+    async def exists(self, owner: str, attachment_id: str) -> bool:
+        """Whether bytes have been stored for the attachment."""
+        ...
+
+
 class LocalFiles:
     """Keeps the bytes of each attachment in a file named by hashes of owner and id.
 
-    Names are hashed so that no user input ever forms a path.
+    Names are hashed so that no user input ever forms a path. Several processes may share
+    the directory (on one host, or a shared volume): writes are atomic renames.
     """
 
     def __init__(self, root: Path) -> None:
@@ -60,19 +93,31 @@ class LocalFiles:
             raise
         return size
 
+    async def read(self, owner: str, attachment_id: str) -> bytes | None:
+        """The stored bytes; None when there are none."""
+        return await anyio.to_thread.run_sync(_read, self.path(owner, attachment_id))
+
     async def delete(self, owner: str, attachment_id: str) -> None:
         """Delete the stored bytes, if any."""
         path = self.path(owner, attachment_id)
         await anyio.to_thread.run_sync(lambda: path.unlink(missing_ok=True))
 
-    def exists(self, owner: str, attachment_id: str) -> bool:
+    async def exists(self, owner: str, attachment_id: str) -> bool:
         """Whether bytes have been stored for the attachment."""
-        return self.path(owner, attachment_id).exists()
+        return await anyio.to_thread.run_sync(self.path(owner, attachment_id).exists)
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".part")
+    # A name of this write's own: two writers of one attachment never share a partial file.
+    partial = path.with_name(f"{path.name}.{secrets.token_hex(8)}.part")
     partial.write_bytes(data)
     os.replace(partial, path)
 

@@ -78,7 +78,29 @@ CREATE TABLE stream_leases (
 );
 """
 
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _SCHEMA_V1),)
+# Attachment bytes live in the database so that every server process can serve them; they
+# are written before their record (uploads store bytes first), so no foreign key. Apps'
+# records are ordered by `seq`, which an upsert of an existing key leaves alone.
+_SCHEMA_V2 = """
+CREATE TABLE attachment_bytes (
+    owner text NOT NULL,
+    id text NOT NULL,
+    data bytea NOT NULL,
+    PRIMARY KEY (owner, id)
+);
+
+CREATE TABLE app_records (
+    seq bigint GENERATED ALWAYS AS IDENTITY,
+    namespace text NOT NULL,
+    owner text NOT NULL,
+    key text NOT NULL,
+    value text NOT NULL,
+    PRIMARY KEY (namespace, owner, key)
+);
+CREATE INDEX app_records_order ON app_records (namespace, owner, seq);
+"""
+
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _SCHEMA_V1), (2, _SCHEMA_V2))
 """Schema versions in order; a released version is never edited, only followed by a new one."""
 
 _MIGRATIONS_TABLE = """
@@ -115,8 +137,22 @@ _OUTAGES: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.OperatorInterventionError,
     asyncpg.exceptions.InsufficientResourcesError,
     asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
     OSError,
     TimeoutError,
+)
+
+# What a pooled connection the database has closed (a restart, a failover, an idle timeout
+# of a proxy) raises when it is used before this process has noticed.
+# A connection told of its end while idle refuses the next statement with an
+# InternalClientError ("another operation is in progress") until it sees the socket close.
+# Only these are retried: a refused connection or a timeout means the database is down.
+_LOST_CONNECTION: tuple[type[BaseException], ...] = (
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.InternalClientError,
+    ConnectionResetError,
+    BrokenPipeError,
 )
 
 _CLOSE_TIMEOUT_SECONDS = 10.0
@@ -125,6 +161,15 @@ _CLOSE_TIMEOUT_SECONDS = 10.0
 def thread_record(thread: ThreadMetadata, ctx: RequestContext) -> tuple[str, str, datetime, str]:
     """One thread's row in `THREAD_COLUMNS` order, as `save_thread` writes it."""
     return (ctx.user_id, thread.id, thread.created_at, thread_json(thread).decode())
+
+
+def check_schema_name(schema: str) -> str:
+    """The name if it can be a schema of the store; raises `ValueError` naming the rule."""
+    if not _SCHEMA_NAME.fullmatch(schema) or schema.startswith("pg_"):
+        raise ValueError(
+            f"schema must be a lowercase identifier (a-z, 0-9, _; not pg_*), got {schema!r}"
+        )
+    return schema
 
 
 def _is_outage(error: BaseException) -> bool:
@@ -176,16 +221,15 @@ class PostgresStore(Store):
     behaves exactly like an unknown one. Every operation is one autocommit statement (two only
     on rare paths), so a cancelled call never leaves a transaction open on a pooled
     connection. A lost database raises `StoreUnavailable` (503); the pool replaces broken
-    connections, so calls succeed again once the database is back.
+    connections, and a statement that met one is tried once more, so calls succeed again as
+    soon as the database is back.
     """
 
     def __init__(
         self, dsn: str, *, min_size: int = 1, max_size: int = 10, schema: str | None = None
     ) -> None:
-        if schema is not None and (not _SCHEMA_NAME.fullmatch(schema) or schema.startswith("pg_")):
-            raise ValueError(
-                f"schema must be a lowercase identifier (a-z, 0-9, _; not pg_*), got {schema!r}"
-            )
+        if schema is not None:
+            check_schema_name(schema)
         self._dsn = dsn
         self._min_size = min_size
         self._max_size = max_size
@@ -253,11 +297,29 @@ class PostgresStore(Store):
 
     # -- plumbing ----------------------------------------------------------------------------
 
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        """One statement on the store's pool, outages raised as `StoreUnavailable`.
+
+        For the companions of this package that keep tables of the store's schema (attachment
+        bytes, apps' records) on the same connections.
+        """
+        return await self._fetch(sql, *args)
+
     async def _fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         if self._pool is None:
             raise RuntimeError("PostgresStore used before open() or after close()")
+        pool = self._pool
         try:
-            return await self._pool.fetch(sql, *args)
+            try:
+                return await pool.fetch(sql, *args)
+            except _LOST_CONNECTION:
+                # The database went away (a restart): every pooled connection is as dead as
+                # this one, so all are replaced, and the statement runs once more on a new
+                # one. Every statement here is idempotent (upserts, deletes, a lease claimed
+                # again by its own token): a second run changes nothing, though a delete
+                # that had committed then reports no row.
+                await pool.expire_connections()
+                return await pool.fetch(sql, *args)
         except Exception as error:
             if _is_outage(error):
                 raise _outage(error) from error

@@ -2,6 +2,7 @@
 
 from .config import Config, load_config
 from .factory import create_app
+from .mounting import lifespan
 from .services import Services, build_services
 
-__all__ = ["Config", "Services", "build_services", "create_app", "load_config"]
+__all__ = ["Config", "Services", "build_services", "create_app", "lifespan", "load_config"]

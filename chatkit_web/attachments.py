@@ -15,7 +15,7 @@ from chatkit_proto.attachments import (
 )
 from chatkit_proto.context import RequestContext
 from chatkit_proto.ids import new_attachment_id
-from chatkit_stores.files import LocalFiles
+from chatkit_stores.files import AttachmentFiles
 
 from .signing import URLSigner
 
@@ -30,7 +30,7 @@ class HostedAttachments:
     """The `AttachmentService` of the server: bytes in `files`, URLs signed by `signer`."""
 
     def __init__(
-        self, files: LocalFiles, signer: URLSigner, limits: AttachmentLimits | None = None
+        self, files: AttachmentFiles, signer: URLSigner, limits: AttachmentLimits | None = None
     ) -> None:
         self.files = files
         self.signer = signer

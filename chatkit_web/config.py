@@ -16,11 +16,13 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from chatkit_proto.errors import ConfigError
+from chatkit_stores.postgres import check_schema_name
 
 from .ratelimit import check_storage_uri, parse_rate
 
 MAX_REQUEST_BYTES = 1024 * 1024
 LOCAL_USER = "local"
+STORE_SCHEMES = ("sqlite:///", "postgresql://", "postgres://")
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 # Never echoed back in an error message: they may hold a key or a password.
 SECRET_FIELDS = frozenset({"jwt_secret", "rate_limit_storage"})
@@ -41,7 +43,7 @@ class Config(BaseSettings):
     store: str | None = _setting(
         None,
         "DATABASE_URL",
-        "memory, sqlite:///PATH or a file path (default: SQLite in the data dir)",
+        "memory, sqlite:///PATH, a file path or postgresql://… (default: SQLite in the data dir)",
     )
     app: str = _setting("tasks", "CHATKIT_APP", "tasks, conformance, or module:attribute")
     model_script: str | None = _setting(
@@ -122,6 +124,21 @@ class Config(BaseSettings):
     max_connections: Annotated[int, Field(gt=0)] = _setting(
         1000, "MAX_CONNECTIONS", "open connections; beyond it the longest-idle are closed"
     )
+    db_pool_size: Annotated[int, Field(ge=1)] = _setting(
+        10, "DB_POOL_SIZE", "PostgreSQL connections per server process, at most"
+    )
+    db_schema: str = _setting(
+        "chatkit", "DB_SCHEMA", "PostgreSQL schema of the tables, created if missing"
+    )
+    attachments_dir: str | None = _setting(
+        None,
+        "ATTACHMENTS_DIR",
+        "directory of attachment bytes, shared by every process (default: in PostgreSQL with "
+        "a PostgreSQL store, else DATA_DIR/attachments)",
+    )
+    workers: Annotated[int, Field(ge=1)] = _setting(
+        1, "WEB_CONCURRENCY", "server processes on one port; more than 1 needs a shared store"
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -174,9 +191,14 @@ class Config(BaseSettings):
             return value or None
         if value.startswith("memory"):
             raise ValueError(f"the in-memory store is spelt 'memory', not {value!r}")
-        if "://" in value and not value.startswith("sqlite:///"):
-            raise ValueError("use memory, sqlite:///PATH or a file path")
+        if "://" in value and not value.startswith(STORE_SCHEMES):
+            raise ValueError("use memory, sqlite:///PATH, a file path or postgresql://…")
         return value
+
+    @field_validator("db_schema")
+    @classmethod
+    def _valid_schema(cls, value: str) -> str:
+        return check_schema_name(value)
 
 
 def flag_of(name: str) -> str:

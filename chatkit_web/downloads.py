@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 
 from chatkit_proto.errors import InvalidRequest, NotFound
 from chatkit_proto.media_types import MediaType, parse_media_type
@@ -32,17 +34,27 @@ async def download(request: Request) -> Response:
         )
     except NotFoundError:
         raise NotFound("Attachment") from None
-    path = services.attachments.files.path(owner, attachment_id)
-    if not path.exists():
+    data = await services.attachments.files.read(owner, attachment_id)
+    if data is None:
         raise NotFound("Attachment")
     media = _media_type(record.mime_type)
-    return FileResponse(
-        path,
-        media_type=record.mime_type if media is not None else "application/octet-stream",
-        filename=record.name,
-        content_disposition_type="inline" if media and media.renders_inline else "attachment",
-        headers=_SAFE_HEADERS,
-    )
+    inline = media is not None and media.renders_inline
+    headers = {
+        **_SAFE_HEADERS,
+        "content-disposition": content_disposition(
+            "inline" if inline else "attachment", record.name
+        ),
+    }
+    media_type = record.mime_type if media is not None else "application/octet-stream"
+    return Response(data, media_type=media_type, headers=headers)
+
+
+def content_disposition(kind: str, filename: str) -> str:
+    """The header naming the file, RFC 6266 style: plain when it can be, else UTF-8 encoded."""
+    encoded = quote(filename)
+    if encoded != filename:
+        return f"{kind}; filename*=utf-8''{encoded}"
+    return f'{kind}; filename="{filename}"'
 
 
 def _media_type(text: str) -> MediaType | None:

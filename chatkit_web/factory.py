@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -12,16 +11,17 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
 from .attachments import DIRECT_UPLOAD_PATH, FILES_PATH, UPLOAD_PATH
-from .config import Config
+from .config import Config, load_config
 from .deadlines import BodyDeadline
 from .downloads import download
 from .endpoint import chatkit_endpoint
 from .errors import EXCEPTION_HANDLERS
 from .health import healthz
+from .mounting import OpenOnFirstRequest, lifespan
 from .origins import OriginCheck
 from .pages import PAGE_ROUTES
 from .request_log import RequestLogMiddleware
-from .services import Services, build_services
+from .services import build_services
 from .uploads import direct_upload, two_phase_upload
 
 ROUTES = [
@@ -36,26 +36,24 @@ ROUTES = [
 
 
 def create_app(config: Config | None = None, env: Mapping[str, str] | None = None) -> Starlette:
-    """Build the application for a configuration (default: everything at its default)."""
-    services = build_services(config or Config(), dict(os.environ if env is None else env))
+    """Build the application; without a configuration, from the environment's settings.
+
+    `create_app()` is the factory of `uvicorn 'server:create_app' --factory` and gunicorn.
+    """
+    environ = dict(os.environ if env is None else env)
+    services = build_services(config or load_config([], environ), environ)
     app = Starlette(
         routes=ROUTES,
-        lifespan=_lifespan,
-        middleware=_middleware(services.config),
+        lifespan=lifespan,
+        # Innermost, so that CORS and the other middleware wrap a store that cannot open.
+        middleware=[
+            *_middleware(services.config),
+            Middleware(OpenOnFirstRequest, services=services),
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
     )
     app.state.services = services
     return app
-
-
-@asynccontextmanager
-async def _lifespan(app: Starlette) -> AsyncIterator[None]:
-    services: Services = app.state.services
-    await services.open()
-    try:
-        yield
-    finally:
-        await services.close()
 
 
 def _middleware(config: Config) -> list[Middleware]:

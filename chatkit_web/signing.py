@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
 import time
 from collections.abc import Mapping
+from contextlib import suppress
 from pathlib import Path
 
 
@@ -42,6 +44,18 @@ def load_secret(data_dir: Path, env: Mapping[str, str]) -> bytes:
     path = data_dir / "secret.key"
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        _create_once(path, secrets.token_hex(32))
     return path.read_text().strip().encode()
+
+
+def _create_once(path: Path, secret: str) -> None:
+    """Write the key unless another process got there first: all then sign with one key."""
+    partial = path.with_name(f"{path.name}.{secrets.token_hex(8)}.part")
+    with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+        out.write(secret)
+    try:
+        # A hard link appears whole or not at all, and fails if the key already exists.
+        with suppress(FileExistsError):
+            os.link(partial, path)
+    finally:
+        partial.unlink()

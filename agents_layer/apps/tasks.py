@@ -12,7 +12,7 @@ from agents.models.interface import Model
 from agents.tool import Tool
 
 from agents_layer.adapter import stream_agent_response
-from agents_layer.apps.tasks_store import MemoryTaskStore, SQLiteTaskStore, Task, TaskStore
+from agents_layer.apps.tasks_store import RecordTasks, Task, TaskStore
 from agents_layer.context import AgentContext
 from agents_layer.history import simple_to_agent_input
 from agents_layer.mcp import MCPServers, load_mcp_config
@@ -30,9 +30,7 @@ from chatkit_proto.errors import CustomStreamError
 from chatkit_proto.events import ThreadItemReplacedEvent
 from chatkit_proto.items import UserMessageItem, WidgetItem
 from chatkit_proto.responses import TranscriptionResult
-from chatkit_proto.store.base import Store
 from chatkit_proto.widgets import Button, ListView, ListViewItem, Text
-from chatkit_stores.sqlite import SQLiteStore
 
 logger = logging.getLogger(__name__)
 
@@ -283,13 +281,6 @@ class TasksApp(ChatKitApp):
             yield event
 
 
-def task_store_for(store: Store) -> TaskStore:
-    """Tasks beside the threads: in the same SQLite file, or in memory with a memory store."""
-    if isinstance(store, SQLiteStore):
-        return SQLiteTaskStore(store.path)
-    return MemoryTaskStore()
-
-
 def create_app(settings: AppSettings) -> TasksApp:
     """Build the tasks app; without a configured provider it runs the offline model."""
     choice = create_model(
@@ -309,7 +300,7 @@ def create_app(settings: AppSettings) -> TasksApp:
         else None
     )
     return TasksApp(
-        task_store_for(settings.store),
+        RecordTasks(settings.records),
         choice.model,
         choice.model if hosted else None,
         mcp=mcp,
@@ -325,5 +316,4 @@ __all__ = [
     "fallback_title",
     "task_list",
     "task_row",
-    "task_store_for",
 ]

@@ -9,13 +9,14 @@ from typing import Any
 import pytest
 
 from agents_layer.apps.tasks import TasksApp, create_app, fallback_title
-from agents_layer.apps.tasks_store import MemoryTaskStore, SQLiteTaskStore
+from agents_layer.apps.tasks_store import NAMESPACE, RecordTasks
 from agents_layer.offline_model import HELP_DELTAS, plan_turn
 from agents_layer.settings import AppSettings
 from chatkit_proto.context import RequestContext
 from chatkit_proto.dispatch import ChatKitServer, JSONResult, StreamResult
 from chatkit_proto.store.memory import MemoryStore
-from chatkit_stores.sqlite import SQLiteStore
+from chatkit_proto.store.records import MemoryRecords
+from chatkit_stores.sqlite_records import SQLiteRecords
 
 ALICE = RequestContext(user_id="alice")
 BOB = RequestContext(user_id="bob")
@@ -62,12 +63,12 @@ def row_texts(widget: dict[str, Any]) -> list[tuple[str, bool]]:
 
 
 @pytest.fixture
-def tasks() -> MemoryTaskStore:
-    return MemoryTaskStore()
+def tasks() -> RecordTasks:
+    return RecordTasks(MemoryRecords())
 
 
 @pytest.fixture
-def server(tasks: MemoryTaskStore) -> ChatKitServer:
+def server(tasks: RecordTasks) -> ChatKitServer:
     return ChatKitServer(TasksApp(tasks, None), MemoryStore())
 
 
@@ -85,9 +86,7 @@ async def say(
     return thread_id, stream
 
 
-async def test_add_answers_and_titles_the_thread(
-    server: ChatKitServer, tasks: MemoryTaskStore
-) -> None:
+async def test_add_answers_and_titles_the_thread(server: ChatKitServer, tasks: RecordTasks) -> None:
     thread_id, stream = await say(server, "add Buy milk")
     assert assistant_texts(stream) == ["Added “Buy milk”."]
     titles = [e["thread"]["title"] for e in stream if e["type"] == "thread.updated"]
@@ -98,7 +97,7 @@ async def test_add_answers_and_titles_the_thread(
     assert not [e for e in again if e["type"] == "thread.updated"]
 
 
-async def test_list_done_action_and_delete(server: ChatKitServer, tasks: MemoryTaskStore) -> None:
+async def test_list_done_action_and_delete(server: ChatKitServer, tasks: RecordTasks) -> None:
     thread_id, _ = await say(server, "add Buy milk")
     await say(server, "add Walk the dog", thread_id=thread_id)
     _, stream = await say(server, "list", thread_id=thread_id)
@@ -181,36 +180,47 @@ def test_fallback_title_is_short() -> None:
     assert len(fallback_title("word " * 30)) <= 41
 
 
-async def test_sqlite_task_store_round_trip(tmp_path: Path) -> None:
+async def test_record_tasks_round_trip(tmp_path: Path) -> None:
     path = tmp_path / "chatkit.db"
-    store = SQLiteTaskStore(path)
+    records = SQLiteRecords(path)
+    await records.open()
+    store = RecordTasks(records)
     first = await store.add("alice", "Buy milk")
     await store.add("alice", "Walk the dog")
     await store.add("bob", "Bob's task")
     assert await store.set_done("bob", first.id) is None
     assert await store.delete("bob", first.id) is None
     assert (await store.set_done("alice", first.id)).done  # type: ignore[union-attr]
-    await store.close()
+    await records.close()
 
-    reopened = SQLiteTaskStore(path)
-    assert [(t.title, t.done) for t in await reopened.list("alice")] == [
+    reopened = SQLiteRecords(path)
+    await reopened.open()
+    tasks = RecordTasks(reopened)
+    assert [(t.title, t.done) for t in await tasks.list("alice")] == [
         ("Buy milk", True),
         ("Walk the dog", False),
     ]
-    assert [t.title for t in await reopened.list("bob")] == ["Bob's task"]
-    assert (await reopened.delete("alice", first.id)) is not None
-    assert [t.title for t in await reopened.list("alice")] == ["Walk the dog"]
+    assert [t.title for t in await tasks.list("bob")] == ["Bob's task"]
+    assert (await tasks.delete("alice", first.id)) is not None
+    assert await tasks.delete("alice", first.id) is None
+    assert [t.title for t in await tasks.list("alice")] == ["Walk the dog"]
     await reopened.close()
 
 
-async def test_create_app_shares_the_sqlite_file(tmp_path: Path) -> None:
-    store = SQLiteStore(tmp_path / "chatkit.db")
-    await store.open()
-    app = create_app(AppSettings(store=store, data_dir=tmp_path, env={"LLM_PROVIDER": "offline"}))
-    assert isinstance(app.tasks, SQLiteTaskStore)
-    await app.tasks.add("alice", "Buy milk")
-    await app.tasks.close()
-    await store.close()
-    reopened = SQLiteTaskStore(tmp_path / "chatkit.db")
-    assert [t.title for t in await reopened.list("alice")] == ["Buy milk"]
-    await reopened.close()
+async def test_create_app_keeps_tasks_in_the_given_records(tmp_path: Path) -> None:
+    records = MemoryRecords()
+    settings = AppSettings(
+        store=MemoryStore(), records=records, data_dir=tmp_path, env={"LLM_PROVIDER": "offline"}
+    )
+    app = create_app(settings)
+    server = ChatKitServer(app, settings.store)
+    await say(server, "add Buy milk")
+    [record] = await records.list(NAMESPACE, "alice")
+    assert record.value["title"] == "Buy milk" and record.value["done"] is False
+
+
+async def test_a_stored_value_that_is_not_a_task_fails_clearly() -> None:
+    records = MemoryRecords()
+    await records.put(NAMESPACE, "alice", "task_1", {"title": 3})
+    with pytest.raises(ValueError, match="not a stored task"):
+        await RecordTasks(records).list("alice")

@@ -1,4 +1,4 @@
-"""`LocalFiles.write_stream`: bytes as they arrive, a whole file or none, first upload wins."""
+"""One suite for every `AttachmentFiles`: a directory on disk, and the PostgreSQL database."""
 
 from __future__ import annotations
 
@@ -7,54 +7,62 @@ from pathlib import Path
 
 import pytest
 
-from chatkit_stores import files as files_module
-from chatkit_stores.files import LocalFiles
+from chatkit_stores import AttachmentFiles, LocalFiles, PostgresFiles, PostgresStore
 
 
-async def chunks(*parts: bytes, fail_after: int | None = None) -> AsyncIterator[bytes]:
-    for index, part in enumerate(parts):
-        if index == fail_after:
-            raise RuntimeError("the client went away")
-        yield part
+@pytest.fixture(params=["local", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each kind of attachment storage (PostgreSQL only where it is configured)."""
+    if request.param == "postgres":
+        request.getfixturevalue("pg_schema")
+    return str(request.param)
 
 
-def all_files(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*") if p.is_file())
+@pytest.fixture
+async def files(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[AttachmentFiles]:
+    """Empty attachment storage of the backend."""
+    if backend == "local":
+        yield LocalFiles(tmp_path / "attachments")
+        return
+    store = PostgresStore(
+        request.getfixturevalue("pg_dsn"), schema=request.getfixturevalue("pg_schema")
+    )
+    await store.open()
+    yield PostgresFiles(store)
+    await store.close()
 
 
-async def test_streamed_bytes_land_whole_and_are_counted(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(files_module, "WRITE_BATCH_BYTES", 4)
-    store = LocalFiles(tmp_path)
-    size = await store.write_stream("u", "atc_1", chunks(b"ab", b"cde", b"", b"fghij"))
-    assert size == 10
-    assert store.path("u", "atc_1").read_bytes() == b"abcdefghij"
-    assert all_files(tmp_path) == [store.path("u", "atc_1")]
+async def test_written_bytes_read_back_until_deleted(files: AttachmentFiles) -> None:
+    data = bytes(range(256)) * 1000
+    assert await files.read("alice", "atc_1") is None
+    assert await files.exists("alice", "atc_1") is False
+    await files.write("alice", "atc_1", data)
+    assert await files.read("alice", "atc_1") == data
+    assert await files.exists("alice", "atc_1") is True
+    await files.write("alice", "atc_1", b"replaced")
+    assert await files.read("alice", "atc_1") == b"replaced"
+    await files.delete("alice", "atc_1")
+    assert await files.read("alice", "atc_1") is None
+    await files.delete("alice", "atc_1")
 
 
-async def test_a_failing_stream_leaves_no_file(tmp_path: Path) -> None:
-    store = LocalFiles(tmp_path)
-    with pytest.raises(RuntimeError):
-        await store.write_stream("u", "atc_1", chunks(b"a" * 100, b"b", fail_after=1))
-    assert all_files(tmp_path) == []
+async def test_another_owners_id_is_unknown(files: AttachmentFiles) -> None:
+    await files.write("alice", "atc_1", b"alice's")
+    assert await files.read("bob", "atc_1") is None
+    await files.delete("bob", "atc_1")
+    assert await files.read("alice", "atc_1") == b"alice's"
+    await files.write("bob", "atc_1", b"bob's")
+    assert await files.read("alice", "atc_1") == b"alice's"
 
 
-async def test_a_failing_stream_keeps_the_bytes_already_stored(tmp_path: Path) -> None:
-    store = LocalFiles(tmp_path)
-    await store.write("u", "atc_1", b"old")
-    with pytest.raises(RuntimeError):
-        await store.write_stream("u", "atc_1", chunks(b"new", b"!", fail_after=1))
-    assert all_files(tmp_path) == [store.path("u", "atc_1")]
-    assert store.path("u", "atc_1").read_bytes() == b"old"
+async def test_empty_attachments_are_kept(files: AttachmentFiles) -> None:
+    await files.write("alice", "atc_1", b"")
+    assert await files.read("alice", "atc_1") == b""
+    assert await files.exists("alice", "atc_1") is True
 
 
-async def test_without_replace_the_first_complete_upload_wins(tmp_path: Path) -> None:
-    store = LocalFiles(tmp_path)
-    await store.write_stream("u", "atc_1", chunks(b"first"), replace=False)
-    with pytest.raises(FileExistsError):
-        await store.write_stream("u", "atc_1", chunks(b"second"), replace=False)
-    assert store.path("u", "atc_1").read_bytes() == b"first"
-    assert all_files(tmp_path) == [store.path("u", "atc_1")]
-    await store.write_stream("u", "atc_1", chunks(b"third"))
-    assert store.path("u", "atc_1").read_bytes() == b"third"
+def test_local_names_never_come_from_user_input(tmp_path: Path) -> None:
+    path = LocalFiles(tmp_path).path("../../etc", "../passwd")
+    assert path.parent.parent == tmp_path and ".." not in path.parts

@@ -220,23 +220,33 @@ async def test_writes_of_one_process_are_seen_by_the_other(
 # -- outages ------------------------------------------------------------------------------------
 
 
-async def terminate_in_flight(admin: asyncpg.Connection, application_name: str) -> None:
-    """Wait for a tagged session to block on a lock, then end every tagged session.
+async def terminate_while_pending(
+    admin: asyncpg.Connection, application_name: str, call: asyncio.Future[object]
+) -> int:
+    """End every tagged session whenever one blocks on a lock, until `call` is done.
 
-    That is what a restart does to the store's pool, done to this test's sessions only.
+    That is what a database going down does to the store's pool (the store's retry on a
+    fresh connection meets the same fate), done to this test's sessions only. Returns how
+    many times sessions were ended.
     """
     sql = (
         "SELECT count(*) FROM pg_stat_activity "
         "WHERE application_name = $1 AND wait_event_type = 'Lock'"
     )
-    while not await admin.fetchval(sql, application_name):
+    rounds = 0
+    while not call.done():
+        # Inside a transaction, statistics views keep the snapshot of their first read.
+        await admin.execute("SELECT pg_stat_clear_snapshot()")
+        if await admin.fetchval(sql, application_name):
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "AND application_name = $1",
+                application_name,
+            )
+            rounds += 1
         await asyncio.sleep(0.01)
-    await admin.execute(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-        "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-        "AND application_name = $1",
-        application_name,
-    )
+    return rounds
 
 
 async def test_restart_fails_the_call_in_flight_then_recovers(
@@ -246,10 +256,30 @@ async def test_restart_fails_the_call_in_flight_then_recovers(
     async with admin.transaction():
         await admin.execute("LOCK TABLE threads IN ACCESS EXCLUSIVE MODE")
         in_flight = asyncio.ensure_future(store.load_threads(20, None, "desc", ALICE))
-        await asyncio.wait_for(terminate_in_flight(admin, schema), timeout=30)
+        rounds = await asyncio.wait_for(terminate_while_pending(admin, schema, in_flight), 30)
         with pytest.raises(StoreUnavailable) as raised:
             await in_flight
+    # Once on the first connection, once on the fresh one it was retried on.
+    assert rounds == 2
     assert (raised.value.status, raised.value.code) == (503, "store.unavailable")
+    page = await store.load_threads(20, None, "desc", ALICE)
+    assert [t.id for t in page.data] == ["thr_1"]
+
+
+async def test_a_connection_closed_while_idle_is_replaced_without_an_error(
+    store: PostgresStore, schema: str
+) -> None:
+    await store.save_thread(thread("thr_1"), ALICE)
+    connection = await asyncpg.connect(POSTGRES_URL)
+    try:
+        await connection.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+            schema,
+        )
+    finally:
+        await connection.close()
+    # No await between the restart and the call: the pool has not noticed the closed
+    # connection yet, so the call meets it and is retried on a fresh one.
     page = await store.load_threads(20, None, "desc", ALICE)
     assert [t.id for t in page.data] == ["thr_1"]
 
@@ -262,7 +292,7 @@ async def test_outage_answers_503_with_retry_after(
     async with admin.transaction():
         await admin.execute("LOCK TABLE threads IN ACCESS EXCLUSIVE MODE")
         in_flight = asyncio.ensure_future(server.process(request, ALICE))
-        await asyncio.wait_for(terminate_in_flight(admin, schema), timeout=30)
+        await asyncio.wait_for(terminate_while_pending(admin, schema, in_flight), timeout=30)
         result = await in_flight
     assert isinstance(result, JSONResult)
     assert (result.status, result.headers) == (503, {"retry-after": "1"})

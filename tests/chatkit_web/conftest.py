@@ -1,4 +1,4 @@
-"""Fixtures of the web-side tests."""
+"""Fixtures of the web-side tests: a captured log, a PostgreSQL schema of their own."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ import pytest
 
 from chatkit_web.logs import QUIET_LOGGERS, configure_logging
 from tests.chatkit_web.logcapture import CapturedLog
+from tests.pg import pg_dsn, pg_schema
+
+__all__ = ["captured_log", "pg_dsn", "pg_schema"]
 
 
 @pytest.fixture

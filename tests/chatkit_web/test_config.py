@@ -72,3 +72,39 @@ def test_the_command_line_exits_2_with_one_line(argv: list[str], tmp_path: Path)
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1
     assert done.stderr.startswith("chatkit-server: ")
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://chatkit@localhost/chatkit", "postgres://u:p@db.example:6543/app"]
+)
+def test_a_postgresql_url_is_a_store(url: str) -> None:
+    assert load_config(["--store", url], {}).store == url
+    assert load_config([], {"DATABASE_URL": url}).store == url
+
+
+def test_deployment_settings_from_the_environment() -> None:
+    env = {
+        "DB_POOL_SIZE": "4",
+        "DB_SCHEMA": "support_bot",
+        "ATTACHMENTS_DIR": "/srv/shared",
+        "WEB_CONCURRENCY": "3",
+    }
+    config = load_config([], env)
+    assert (config.db_pool_size, config.db_schema) == (4, "support_bot")
+    assert (config.attachments_dir, config.workers) == ("/srv/shared", 3)
+    assert (Config().db_schema, Config().workers, Config().attachments_dir) == ("chatkit", 1, None)
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--db-schema", "Chat-Kit"], "--db-schema / DB_SCHEMA: schema must be a lowercase"),
+        (["--db-schema", "pg_catalog"], "--db-schema / DB_SCHEMA: schema must be a lowercase"),
+        (["--db-pool-size", "0"], "--db-pool-size / DB_POOL_SIZE: Input should be greater"),
+        (["--workers", "0"], "--workers / WEB_CONCURRENCY: Input should be greater"),
+    ],
+)
+def test_a_bad_deployment_setting_names_it(argv: list[str], expected: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(argv, {})
+    assert caught.value.message.startswith(expected)
