@@ -23,10 +23,10 @@ from agents import (
     RunResultStreaming,
 )
 
-from chatkit_proto.app import StreamEvent
 from chatkit_proto.base import utc_now
 from chatkit_proto.content import AssistantMessageContent
 from chatkit_proto.events import (
+    StreamEvent,
     TextDelta,
     ThreadItemAddedEvent,
     ThreadItemDoneEvent,

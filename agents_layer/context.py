@@ -15,12 +15,12 @@ from collections.abc import AsyncIterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatkit_proto.app import StreamEvent
 from chatkit_proto.base import JSONObject, JSONValue, utc_now
 from chatkit_proto.context import RequestContext
 from chatkit_proto.events import (
     ClientEffectEvent,
     ProgressUpdateEvent,
+    StreamEvent,
     ThreadItemAddedEvent,
     ThreadItemDoneEvent,
     ThreadItemUpdatedEvent,

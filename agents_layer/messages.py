@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from chatkit_proto.app import StreamEvent
 from chatkit_proto.base import utc_now
 from chatkit_proto.content import AssistantMessageContent
 from chatkit_proto.events import (
+    StreamEvent,
     TextDelta,
     ThreadItemAddedEvent,
     ThreadItemDoneEvent,

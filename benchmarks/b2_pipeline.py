@@ -12,13 +12,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from agents_layer.apps.conformance import ConformanceApp
+from agents_layer.apps.conformance import ConformanceServer
 from agents_layer.model_script import parse_script
 from agents_layer.scripted_model import ScriptedModel
 from benchmarks.bare import bare_agent, consume_bare_runner
 from benchmarks.common import USER_ID, create_body, run_async, script_data, summary
 from chatkit_proto.context import RequestContext
-from chatkit_proto.dispatch import ChatKitServer, StreamResult
+from chatkit_proto.server import ChatKitServer, StreamingResult
 from chatkit_proto.store.memory import MemoryStore
 from chatkit_stores.sqlite import SQLiteStore
 
@@ -29,7 +29,7 @@ TARGET_US = 5.0
 
 async def _full(server: ChatKitServer, body: bytes, ctx: RequestContext) -> int:
     result = await server.process(body, ctx)
-    assert isinstance(result, StreamResult), result
+    assert isinstance(result, StreamingResult), result
     frames = 0
     async for _frame in result.frames:
         frames += 1
@@ -41,7 +41,7 @@ async def _measure(runs: int, requests: int, store_path: str | None) -> dict[str
     script = parse_script(script_data(turns, DELTAS))
     store = SQLiteStore(store_path) if store_path else MemoryStore()
     await store.open()
-    server = ChatKitServer(ConformanceApp(ScriptedModel(script)), store)
+    server = ConformanceServer(store, ScriptedModel(script))
     bare_model = ScriptedModel(script)
     agent = bare_agent()
     ctx = RequestContext(user_id=USER_ID)

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agents_layer.apps.conformance import ConformanceApp
+from agents_layer.apps.conformance import ConformanceServer
 from agents_layer.model_script import parse_script
 from agents_layer.scripted_model import ScriptedModel
 from benchmarks.common import (
@@ -33,7 +33,7 @@ from benchmarks.common import (
     write_script,
 )
 from chatkit_proto.context import RequestContext
-from chatkit_proto.dispatch import ChatKitServer, StreamResult
+from chatkit_proto.server import StreamingResult
 from chatkit_proto.store.memory import MemoryStore
 
 B3_DELTAS = 2_000
@@ -46,9 +46,9 @@ WARMUP_REQUESTS = 2
 async def _frames_of_one_answer(deltas: int) -> list[bytes]:
     """The SSE frames our server sends for one answer, produced in-process."""
     script = parse_script(script_data(1, deltas))
-    server = ChatKitServer(ConformanceApp(ScriptedModel(script)), MemoryStore())
+    server = ConformanceServer(MemoryStore(), ScriptedModel(script))
     result = await server.process(create_body(), RequestContext(user_id=USER_ID))
-    assert isinstance(result, StreamResult)
+    assert isinstance(result, StreamingResult)
     return [frame async for frame in result.frames]
 
 

@@ -15,36 +15,34 @@ from pathlib import Path
 
 import orjson
 
-from agents_layer.apps.conformance import ConformanceApp
+from agents_layer.apps.conformance import ConformanceServer
 from agents_layer.model_script import parse_script
 from agents_layer.scripted_model import ScriptedModel
 from benchmarks.common import USER_ID, create_body, script_data, write_script
 from benchmarks.serve import prefill
 from chatkit_proto.context import RequestContext
-from chatkit_proto.dispatch import ChatKitServer, StreamResult
+from chatkit_proto.server import StreamingResult
 from chatkit_proto.store.memory import MemoryStore
 
 CTX = RequestContext(user_id=USER_ID)
 
 
 async def pipeline(requests: int = 3) -> None:
-    server = ChatKitServer(
-        ConformanceApp(ScriptedModel(parse_script(script_data(requests, 2000)))), MemoryStore()
+    server = ConformanceServer(
+        MemoryStore(), ScriptedModel(parse_script(script_data(requests, 2000)))
     )
     for _ in range(requests):
         result = await server.process(create_body(), CTX)
-        assert isinstance(result, StreamResult)
+        assert isinstance(result, StreamingResult)
         _ = [event async for event in result.frames]
 
 
 async def create_only(requests: int = 300) -> None:
     """Everything before the first frame of `threads.create` (memory store)."""
-    server = ChatKitServer(
-        ConformanceApp(ScriptedModel(parse_script(script_data(requests, 1)))), MemoryStore()
-    )
+    server = ConformanceServer(MemoryStore(), ScriptedModel(parse_script(script_data(requests, 1))))
     for _ in range(requests):
         result = await server.process(create_body(), CTX)
-        assert isinstance(result, StreamResult)
+        assert isinstance(result, StreamingResult)
         await result.frames.__anext__()
         await result.frames.aclose()
 
@@ -52,7 +50,7 @@ async def create_only(requests: int = 300) -> None:
 async def list_memory(requests: int = 500) -> None:
     store = MemoryStore()
     await prefill(store, 1000)
-    server = ChatKitServer(ConformanceApp(None), store)
+    server = ConformanceServer(store, None)
     body = orjson.dumps({"type": "threads.list", "params": {"limit": 20}})
     for _ in range(requests):
         await server.process(body, CTX)

@@ -214,6 +214,9 @@ def _page_sql(table: Literal["threads", "items"], order: Order, with_cursor: boo
     )
 
 
+_LARGEST_LIMIT = 2**62
+
+
 class PostgresStore(Store):
     """Threads, items, attachment records and stream leases in PostgreSQL, through a pool.
 
@@ -336,7 +339,8 @@ class PostgresStore(Store):
         after: str | None,
         order: Order,
     ) -> tuple[list[str], bool, str | None]:
-        limit = max(limit, 0)  # PostgreSQL rejects a negative LIMIT.
+        # PostgreSQL rejects a negative LIMIT, and `limit + 1` must fit in a bigint.
+        limit = min(max(limit, 0), _LARGEST_LIMIT)
         cursor = () if after is None else (after,)
         sql = _page_sql(table, order, after is not None)
         # One row beyond the page tells whether there is more, without counting.
@@ -488,6 +492,17 @@ class PostgresStore(Store):
         # inserted, renewed by its own token, or taken over from an expired lease.
         rows = await self._fetch(_ACQUIRE_LEASE, ctx.user_id, thread_id, token, float(ttl_seconds))
         return bool(rows)
+
+    async def stream_lease_remaining(self, thread_id: str, ctx: RequestContext) -> float | None:
+        """Seconds until the live lease on a thread expires; None when no live lease holds it."""
+        rows = await self.fetch(
+            "SELECT EXTRACT(EPOCH FROM expires_at - clock_timestamp()) AS remaining "
+            "FROM stream_leases WHERE owner = $1 AND thread_id = $2",
+            ctx.user_id,
+            thread_id,
+        )
+        remaining = float(rows[0]["remaining"]) if rows else 0.0
+        return remaining if remaining > 0 else None
 
     async def release_stream_lease(self, thread_id: str, token: str, ctx: RequestContext) -> None:
         """Give a lease back; a lease held by another token is left alone."""

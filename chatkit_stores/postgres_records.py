@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chatkit_proto._base import JSONObject
+from chatkit_proto.base import JSONObject
 from chatkit_proto.store.records import Record, dump_value, load_value
 
 from .postgres import PostgresStore

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from chatkit_proto._base import JSONObject
+from chatkit_proto.base import JSONObject
 from chatkit_proto.store.records import Record, dump_value, load_value
 
 # The rowid orders records by creation: an upsert keeps the row (and its rowid) of an

@@ -36,8 +36,11 @@ class HostedAttachments:
         self.signer = signer
         self.limits = limits or AttachmentLimits()
 
-    async def create(self, params: AttachmentCreateParams, ctx: RequestContext) -> Attachment:
+    async def create_attachment(
+        self, input: AttachmentCreateParams, context: RequestContext
+    ) -> Attachment:
         """A record for a two-phase upload, with a signed upload URL of our own."""
+        params, ctx = input, context
         self.limits.check(params.size, params.mime_type)
         attachment_id = new_attachment_id()
         expires = int(time.time()) + UPLOAD_TTL_SECONDS
@@ -51,9 +54,9 @@ class HostedAttachments:
         )
         return self._record(attachment_id, params.name, params.mime_type, ctx, descriptor)
 
-    async def delete(self, attachment: Attachment, ctx: RequestContext) -> None:
+    async def delete_attachment(self, attachment_id: str, context: RequestContext) -> None:
         """Delete the stored bytes, if any."""
-        await self.files.delete(ctx.user_id, attachment.id)
+        await self.files.delete(context.user_id, attachment_id)
 
     def verify_upload(
         self, owner: str, attachment_id: str, size: int, expires: int, token: str

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 import uvicorn
+from pydantic import SecretStr
 from starlette.applications import Starlette
 from uvicorn.supervisors import Multiprocess
 
@@ -83,8 +84,19 @@ def config_environment(config: Config) -> dict[str, str]:
         value = getattr(config, name)
         if value is None:
             continue
-        env[env_of(field)] = ",".join(value) if isinstance(value, tuple) else str(value)
+        env[env_of(field)] = _environment_value(value)
     return env
+
+
+def _environment_value(value: object) -> str:
+    """How `load_config` reads a setting back: secrets unmasked, lists comma-joined."""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, tuple):
+        return ",".join(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def config_unset(config: Config) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from chatkit_proto.dispatch import JSONResult, error_result
+from chatkit_proto.dispatch import NonStreamingResult, error_result
 from chatkit_proto.errors import ProtocolError
 
 from .errors import json_response
@@ -33,7 +33,7 @@ async def chatkit_endpoint(request: Request) -> Response:
         raise
     note = note_of(request)
     note.request_type, note.thread_id = result.request_type, result.thread_id
-    if isinstance(result, JSONResult):
+    if isinstance(result, NonStreamingResult):
         slot.release()
         return json_response(result)
     return event_stream(slot.holding(result), services.config.ping_seconds)

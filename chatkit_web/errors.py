@@ -10,7 +10,7 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from chatkit_proto.dispatch import JSONResult, error_result
+from chatkit_proto.dispatch import NonStreamingResult, error_result
 from chatkit_proto.errors import ErrorCode, ProtocolError
 
 logger = logging.getLogger("chatkit.server")
@@ -30,7 +30,7 @@ MALFORMED_FORM = "The form body is malformed"
 INTERNAL = "Something went wrong on the server."
 
 
-def json_response(result: JSONResult) -> Response:
+def json_response(result: NonStreamingResult) -> Response:
     """A JSON answer of the protocol server as an HTTP response."""
     return Response(
         result.body,

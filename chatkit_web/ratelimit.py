@@ -26,7 +26,7 @@ from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimite
 from limits.errors import StorageError
 from limits.storage import storage_from_string
 
-from chatkit_proto.dispatch import StreamResult
+from chatkit_proto.dispatch import StreamingResult
 from chatkit_proto.errors import ProtocolError
 from chatkit_proto.requests import STREAMING_TYPES
 
@@ -148,7 +148,7 @@ class StreamSlot:
             self._slots.release(self._user_id)
             self._slots = None
 
-    def holding(self, result: StreamResult) -> StreamResult:
+    def holding(self, result: StreamingResult) -> StreamingResult:
         """The stream, with the slot released when its frames end."""
         if self._slots is None:
             return result

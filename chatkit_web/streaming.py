@@ -9,7 +9,7 @@ from sse_starlette.event import ServerSentEvent
 from sse_starlette.sse import EventSourceResponse
 from starlette.types import Message, Send
 
-from chatkit_proto.dispatch import StreamResult
+from chatkit_proto.dispatch import StreamingResult
 from chatkit_proto.streams import StreamControl
 
 SHUTDOWN_GRACE_SECONDS = 5.0
@@ -54,7 +54,7 @@ class StopOnShutdown:
         self.control.stop()
 
 
-def event_stream(result: StreamResult, ping_seconds: float) -> EventStream:
+def event_stream(result: StreamingResult, ping_seconds: float) -> EventStream:
     """The SSE response for a stream (the request log notes how it ended)."""
     frames = _closing(result.frames)
     ping = PingComment if ping_seconds else None

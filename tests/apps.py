@@ -5,27 +5,33 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-from chatkit_proto.app import ChatKitApp, StreamEvent, Turn
+from agents_layer.settings import AppSettings
 from chatkit_proto.base import utc_now
 from chatkit_proto.content import AssistantMessageContent
+from chatkit_proto.context import RequestContext
 from chatkit_proto.errors import CustomStreamError
 from chatkit_proto.events import (
     ProgressUpdateEvent,
+    StreamEvent,
     TextDelta,
     ThreadItemAddedEvent,
     ThreadItemDoneEvent,
     ThreadItemUpdatedEvent,
 )
+from chatkit_proto.ids import new_item_id
 from chatkit_proto.items import (
     AssistantMessageItem,
     ClientToolCallItem,
     HiddenContextItem,
     UserMessageItem,
 )
+from chatkit_proto.server import AttachmentStore, ChatKitServer, ServerOptions
+from chatkit_proto.store import MemoryStore, Store
+from chatkit_proto.threads import ThreadMetadata
 from chatkit_proto.updates import ContentPartAdded
 
 
-class ScriptedApp(ChatKitApp):
+class ScriptedApp(ChatKitServer):
     """Answers every message with the words of `reply`, one delta each.
 
     Message text steers it: `fail` raises mid-answer, `custom` raises a custom error,
@@ -33,7 +39,15 @@ class ScriptedApp(ChatKitApp):
     client tool call. `delay` paces the deltas so tests can disconnect mid-stream.
     """
 
-    def __init__(self, reply: str = "one two three four five", delay: float = 0.0) -> None:
+    def __init__(
+        self,
+        store: Store | None = None,
+        reply: str = "one two three four five",
+        delay: float = 0.0,
+        attachment_store: AttachmentStore | None = None,
+        options: ServerOptions | None = None,
+    ) -> None:
+        super().__init__(store or MemoryStore(), attachment_store, options=options)
         self.reply = reply
         self.delay = delay
         self.running = 0
@@ -41,23 +55,27 @@ class ScriptedApp(ChatKitApp):
         self.closed = 0
 
     async def respond(
-        self, turn: Turn, message: UserMessageItem | None
+        self,
+        thread: ThreadMetadata,
+        input_user_message: UserMessageItem | None,
+        context: RequestContext,
     ) -> AsyncIterator[StreamEvent]:
         text = ""
+        message = input_user_message
         if message is not None and message.content and message.content[0].type == "input_text":
             text = message.content[0].text
         self.running += 1
         try:
             if "title" in text:
-                turn.thread.title = "Renamed"
+                thread.title = "Renamed"
             yield ProgressUpdateEvent(text="Working")
             if "custom" in text:
                 raise CustomStreamError("Not allowed here.")
-            item_id = turn.new_item_id()
+            item_id = new_item_id("message")
             created = utc_now()
             yield ThreadItemAddedEvent(
                 item=AssistantMessageItem(
-                    id=item_id, thread_id=turn.thread.id, created_at=created, content=[]
+                    id=item_id, thread_id=thread.id, created_at=created, content=[]
                 )
             )
             yield ThreadItemUpdatedEvent(
@@ -74,7 +92,7 @@ class ScriptedApp(ChatKitApp):
             yield ThreadItemDoneEvent(
                 item=AssistantMessageItem(
                     id=item_id,
-                    thread_id=turn.thread.id,
+                    thread_id=thread.id,
                     created_at=created,
                     content=[AssistantMessageContent(text=self.reply)],
                 )
@@ -82,8 +100,8 @@ class ScriptedApp(ChatKitApp):
             if "hidden" in text:
                 yield ThreadItemDoneEvent(
                     item=HiddenContextItem(
-                        id=turn.new_item_id(),
-                        thread_id=turn.thread.id,
+                        id=new_item_id("message"),
+                        thread_id=thread.id,
                         created_at=utc_now(),
                         content="secret",
                     )
@@ -91,8 +109,8 @@ class ScriptedApp(ChatKitApp):
             if "tool" in text:
                 yield ThreadItemDoneEvent(
                     item=ClientToolCallItem(
-                        id=turn.new_item_id("tool_call"),
-                        thread_id=turn.thread.id,
+                        id=new_item_id("tool_call"),
+                        thread_id=thread.id,
                         created_at=utc_now(),
                         call_id="call_1",
                         name="get_selection",
@@ -105,5 +123,6 @@ class ScriptedApp(ChatKitApp):
             self.closed += 1
 
 
-slow_app = ScriptedApp(reply="one two three four five six seven eight", delay=0.2)
-"""For server tests that need a stream still running when they act (`--app tests.apps:slow_app`)."""
+def slow_app(settings: AppSettings) -> ScriptedApp:
+    """For server tests that need a stream still running when they act (`--app tests.apps:slow_app`)."""
+    return ScriptedApp(settings.store, "one two three four five six seven eight", delay=0.2)

@@ -9,8 +9,8 @@ import anyio
 import pytest
 
 from chatkit_proto.context import RequestContext
-from chatkit_proto.dispatch import ChatKitServer, StreamResult
 from chatkit_proto.pipeline import CANCELLED_NOTE
+from chatkit_proto.server import StreamingResult
 from chatkit_proto.store.memory import MemoryStore
 from tests.apps import ScriptedApp
 
@@ -48,9 +48,10 @@ def check_persisted(items: list, deltas_seen: int) -> None:
 
 @pytest.mark.parametrize("deltas_seen", [0, 1, 3, 5])
 async def test_close_after_nth_delta(deltas_seen: int) -> None:
-    store, app = MemoryStore(), ScriptedApp(reply="one two three four five")
-    result = await ChatKitServer(app, store).process(REQUEST, CTX)
-    assert isinstance(result, StreamResult)
+    store = MemoryStore()
+    app = ScriptedApp(store, reply="one two three four five")
+    result = await app.process(REQUEST, CTX)
+    assert isinstance(result, StreamingResult)
     seen = 0
     async for frame in result.frames:
         if b"text_delta" in frame:
@@ -65,9 +66,10 @@ async def test_close_after_nth_delta(deltas_seen: int) -> None:
 
 @pytest.mark.parametrize("deltas_seen", [1, 2, 4])
 async def test_cancel_while_waiting_for_the_responder(deltas_seen: int) -> None:
-    store, app = MemoryStore(), ScriptedApp(reply="one two three four five", delay=0.02)
-    result = await ChatKitServer(app, store).process(REQUEST, CTX)
-    assert isinstance(result, StreamResult)
+    store = MemoryStore()
+    app = ScriptedApp(store, reply="one two three four five", delay=0.02)
+    result = await app.process(REQUEST, CTX)
+    assert isinstance(result, StreamingResult)
     reached = anyio.Event()
 
     async def consume() -> None:
@@ -91,10 +93,11 @@ async def test_cancel_while_waiting_for_the_responder(deltas_seen: int) -> None:
 
 
 async def test_cancelled_stream_releases_the_thread() -> None:
-    store, app = MemoryStore(), ScriptedApp(delay=0.01)
-    server = ChatKitServer(app, store)
+    store = MemoryStore()
+    app = ScriptedApp(store, delay=0.01)
+    server = app
     result = await server.process(REQUEST, CTX)
-    assert isinstance(result, StreamResult)
+    assert isinstance(result, StreamingResult)
     async for _ in result.frames:
         break
     await result.frames.aclose()
@@ -108,5 +111,5 @@ async def test_cancelled_stream_releases_the_thread() -> None:
         }
     )
     follow_up = await server.process(again, CTX)
-    assert isinstance(follow_up, StreamResult)
+    assert isinstance(follow_up, StreamingResult)
     _ = [event async for event in follow_up.frames]

@@ -11,12 +11,12 @@ import pytest
 from chatkit_proto.base import utc_now
 from chatkit_proto.codec import MAX_DEPTH
 from chatkit_proto.context import RequestContext
-from chatkit_proto.dispatch import (
-    MAX_PAGE_SIZE,
+from chatkit_proto.dispatch import MAX_PAGE_SIZE
+from chatkit_proto.server import (
     ChatKitServer,
-    JSONResult,
+    NonStreamingResult,
     ServerOptions,
-    StreamResult,
+    StreamingResult,
 )
 from chatkit_proto.store.memory import MemoryStore
 from chatkit_proto.threads import ThreadMetadata
@@ -38,16 +38,16 @@ async def call(server: ChatKitServer, type_: str, ctx: RequestContext = ALICE, *
     return await server.process(json.dumps({"type": type_, "params": params}), ctx)
 
 
-async def events(result: StreamResult | JSONResult) -> list[dict[str, Any]]:
-    assert isinstance(result, StreamResult), result
+async def events(result: StreamingResult | NonStreamingResult) -> list[dict[str, Any]]:
+    assert isinstance(result, StreamingResult), result
     frames = [frame async for frame in result.frames]
     for frame in frames:
         assert frame.startswith(b"data: ") and frame.endswith(b"\n\n") and frame.count(b"\n") == 2
     return [json.loads(frame[6:]) for frame in frames]
 
 
-def body(result: StreamResult | JSONResult) -> Any:
-    assert isinstance(result, JSONResult), result
+def body(result: StreamingResult | NonStreamingResult) -> Any:
+    assert isinstance(result, NonStreamingResult), result
     return json.loads(result.body)
 
 
@@ -58,7 +58,7 @@ def store() -> MemoryStore:
 
 @pytest.fixture
 def server(store: MemoryStore) -> ChatKitServer:
-    return ChatKitServer(ScriptedApp(), store)
+    return ScriptedApp(store)
 
 
 async def new_thread(
@@ -163,7 +163,7 @@ async def test_structured_input_is_answered_and_replaced(server: ChatKitServer, 
     again = await call(
         server, "threads.add_structured_input", thread_id=thread_id, item_id="si_1", input=answer
     )
-    assert isinstance(again, JSONResult) and again.status == 400
+    assert isinstance(again, NonStreamingResult) and again.status == 400
 
 
 async def test_retry_deletes_newer_items_and_answers_again(server: ChatKitServer) -> None:
@@ -193,7 +193,7 @@ async def test_d1_invalid_requests_answer_400(
     server: ChatKitServer, raw: bytes, path: str | None
 ) -> None:
     result = await server.process(raw, ALICE)
-    assert isinstance(result, JSONResult) and result.status == 400
+    assert isinstance(result, NonStreamingResult) and result.status == 400
     error = json.loads(result.body)
     assert error["code"] == "invalid_request" and error["message"]
     if path is not None:
@@ -211,7 +211,7 @@ async def test_d2_other_users_threads_look_unknown(server: ChatKitServer) -> Non
     ]:
         theirs = await call(server, type_, BOB, **params)
         unknown = await call(server, type_, BOB, **{**params, "thread_id": "thr_missing"})
-        assert isinstance(theirs, JSONResult) and theirs.status == 404
+        assert isinstance(theirs, NonStreamingResult) and theirs.status == 404
         assert theirs.body == unknown.body
     assert body(await call(server, "threads.list", BOB))["data"] == []
     assert body(await call(server, "threads.delete", BOB, thread_id=thread_id)) == {}
@@ -245,36 +245,36 @@ async def test_d3_streams_that_cannot_start_answer_before_any_byte(
     ]
     for type_, params, status in cases:
         result = await call(server, type_, **params)
-        assert isinstance(result, JSONResult) and result.status == status, (type_, result)
+        assert isinstance(result, NonStreamingResult) and result.status == status, (type_, result)
     after = await store.load_thread_items(thread_id, None, 100, "asc", ALICE)
     assert [i.id for i in after.data] == [i.id for i in before.data]
     created = await call(server, "threads.create", input=user_input("hi", ["atc_missing"]))
-    assert isinstance(created, JSONResult) and created.status == 404
+    assert isinstance(created, NonStreamingResult) and created.status == 404
     assert len((await store.load_threads(100, None, "desc", ALICE)).data) == 1
 
 
 async def test_d14_items_list_of_unknown_thread_is_404(server: ChatKitServer) -> None:
     result = await call(server, "items.list", thread_id="thr_missing")
-    assert isinstance(result, JSONResult) and result.status == 404
+    assert isinstance(result, NonStreamingResult) and result.status == 404
 
 
 async def test_d15_second_stream_on_a_busy_thread_is_409(store: MemoryStore) -> None:
-    server = ChatKitServer(ScriptedApp(delay=0.01), store)
+    server = ScriptedApp(store, delay=0.01)
     thread_id = await new_thread(server)
     first = await call(
         server, "threads.add_user_message", thread_id=thread_id, input=user_input("a")
     )
-    assert isinstance(first, StreamResult)
+    assert isinstance(first, StreamingResult)
     second = await call(
         server, "threads.add_user_message", thread_id=thread_id, input=user_input("b")
     )
-    assert isinstance(second, JSONResult) and second.status == 409
+    assert isinstance(second, NonStreamingResult) and second.status == 409
     assert json.loads(second.body)["code"] == "conflict"
     await events(first)
     third = await call(
         server, "threads.add_user_message", thread_id=thread_id, input=user_input("c")
     )
-    assert isinstance(third, StreamResult)
+    assert isinstance(third, StreamingResult)
     await events(third)
 
 
@@ -289,7 +289,7 @@ async def test_listing_and_crud(server: ChatKitServer) -> None:
     assert renamed["title"] == "New" and renamed["items"] == {"data": [], "has_more": False}
     assert body(await call(server, "threads.delete", thread_id=ids[0])) == {}
     gone = await call(server, "threads.get_by_id", thread_id=ids[0])
-    assert isinstance(gone, JSONResult) and gone.status == 404
+    assert isinstance(gone, NonStreamingResult) and gone.status == 404
 
 
 async def test_feedback_transcribe_and_attachments_defaults(server: ChatKitServer) -> None:
@@ -303,9 +303,9 @@ async def test_feedback_transcribe_and_attachments_defaults(server: ChatKitServe
         == {}
     )
     transcribe = await call(server, "input.transcribe", audio_base64="AAAA", mime_type="audio/webm")
-    assert isinstance(transcribe, JSONResult) and transcribe.status == 400
+    assert isinstance(transcribe, NonStreamingResult) and transcribe.status == 400
     create = await call(server, "attachments.create", name="a.txt", size=1, mime_type="text/plain")
-    assert isinstance(create, JSONResult) and create.status == 400
+    assert isinstance(create, NonStreamingResult) and create.status == 400
 
 
 async def test_retry_walks_back_over_several_pages(server: ChatKitServer) -> None:
@@ -329,26 +329,24 @@ async def test_retry_walks_back_over_several_pages(server: ChatKitServer) -> Non
 
 async def test_d15_a_silent_stream_keeps_the_thread_busy(store: MemoryStore) -> None:
     # Each word comes after a silence longer than the lease: only the lease timer keeps it.
-    server = ChatKitServer(
-        ScriptedApp(reply="one two", delay=0.5), store, options=ServerOptions(0.3)
-    )
-    thread_id = await new_thread(ChatKitServer(ScriptedApp(), store), "start")
+    server = ScriptedApp(store, reply="one two", delay=0.5, options=ServerOptions(0.3))
+    thread_id = await new_thread(ScriptedApp(store), "start")
     first = await call(
         server, "threads.add_user_message", thread_id=thread_id, input=user_input("a")
     )
-    assert isinstance(first, StreamResult)
+    assert isinstance(first, StreamingResult)
     consumer = asyncio.ensure_future(events(first))
     while not consumer.done():
         second = await call(
             server, "threads.add_user_message", thread_id=thread_id, input=user_input("b")
         )
-        assert isinstance(second, JSONResult) and second.status == 409
+        assert isinstance(second, NonStreamingResult) and second.status == 409
         await asyncio.wait([consumer], timeout=0.1)
     assert (await consumer)[-1]["type"] == "thread.item.done"
     third = await call(
         server, "threads.add_user_message", thread_id=thread_id, input=user_input("c")
     )
-    assert isinstance(third, StreamResult)
+    assert isinstance(third, StreamingResult)
     await events(third)
 
 
@@ -359,14 +357,14 @@ async def test_d15_conflict_says_when_to_retry(server: ChatKitServer, store: Mem
     busy = await call(
         server, "threads.add_user_message", thread_id=thread_id, input=user_input("b")
     )
-    assert isinstance(busy, JSONResult) and busy.status == 409
+    assert isinstance(busy, NonStreamingResult) and busy.status == 409
     assert busy.headers["retry-after"] == "1"
     assert json.loads(busy.body)["message"].endswith("Try again in 1 second.")
     await asyncio.sleep(0.5)
     free = await call(
         server, "threads.add_user_message", thread_id=thread_id, input=user_input("c")
     )
-    assert isinstance(free, StreamResult)
+    assert isinstance(free, StreamingResult)
     await events(free)
 
 
@@ -376,7 +374,7 @@ async def test_d15_retry_after_counts_the_seconds_left(
     thread_id = await new_thread(server)
     assert await store.acquire_stream_lease(thread_id, "other", 42.5, ALICE)
     busy = await call(server, "threads.retry_after_item", thread_id=thread_id, item_id="x")
-    assert isinstance(busy, JSONResult) and busy.status == 409
+    assert isinstance(busy, NonStreamingResult) and busy.status == 409
     assert busy.headers["retry-after"] == "43"
 
 
@@ -411,7 +409,7 @@ async def test_zero_limit_means_twenty_and_unreadable_limits_are_refused(
     for type_, params in [("threads.list", {}), ("items.list", {"thread_id": "thr_00"})]:
         for limit in (-1, 10**30):
             refused = await call(server, type_, limit=limit, **params)
-            assert isinstance(refused, JSONResult) and refused.status == 400
+            assert isinstance(refused, NonStreamingResult) and refused.status == 400
 
 
 async def test_a_completed_client_tool_call_cannot_be_answered_again(
@@ -430,7 +428,7 @@ async def test_a_completed_client_tool_call_cannot_be_answered_again(
     again = await call(
         server, "threads.add_client_tool_output", thread_id=thread_id, result={"second": True}
     )
-    assert isinstance(again, JSONResult) and again.status == 400
+    assert isinstance(again, NonStreamingResult) and again.status == 400
     stored = await store.load_item(thread_id, newest.id, ALICE)
     assert stored.output == {"first": True}
     assert await store.stream_lease_remaining(thread_id, ALICE) is None
@@ -445,6 +443,6 @@ async def test_requests_too_deep_are_refused_before_anything_is_stored(
     tag = {"type": "input_tag", "id": "t", "text": "@t", "data": deep}
     message = {**user_input("deep"), "content": [tag]}
     refused = await call(server, "threads.create", input=message)
-    assert isinstance(refused, JSONResult) and refused.status == 400
+    assert isinstance(refused, NonStreamingResult) and refused.status == 400
     assert f"deeper than {MAX_DEPTH} levels" in json.loads(refused.body)["message"]
     assert (await store.load_threads(100, None, "desc", ALICE)).data == []

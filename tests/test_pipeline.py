@@ -6,18 +6,18 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 
-from chatkit_proto.app import StreamEvent, Turn
 from chatkit_proto.base import utc_now
 from chatkit_proto.content import AssistantMessageContent
 from chatkit_proto.context import RequestContext
 from chatkit_proto.events import (
+    StreamEvent,
     TextDelta,
     ThreadItemAddedEvent,
     ThreadItemDoneEvent,
     ThreadItemUpdatedEvent,
 )
 from chatkit_proto.items import AssistantMessageItem, WorkflowItem
-from chatkit_proto.pipeline import run_pipeline
+from chatkit_proto.pipeline import Turn, run_pipeline
 from chatkit_proto.store.memory import MemoryStore
 from chatkit_proto.streams import Lease, StreamControl
 from chatkit_proto.threads import ThreadMetadata

@@ -12,8 +12,8 @@ import pytest
 from chatkit_proto.attachments import Attachment, FileAttachment
 from chatkit_proto.base import utc_now
 from chatkit_proto.context import RequestContext
-from chatkit_proto.dispatch import ChatKitServer, JSONResult, StreamResult
 from chatkit_proto.items import ClientToolCallItem, ThreadItem
+from chatkit_proto.server import ChatKitServer, NonStreamingResult, StreamingResult
 from chatkit_proto.store.memory import MemoryStore
 from chatkit_proto.threads import ThreadMetadata
 from tests.apps import ScriptedApp
@@ -86,7 +86,7 @@ def user_input(text: str, attachments: list[str] | None = None) -> dict[str, Any
 
 async def call(
     server: ChatKitServer, type_: str, params: dict[str, Any] | None = None, **more: Any
-) -> JSONResult | StreamResult:
+) -> NonStreamingResult | StreamingResult:
     body = {"type": type_, "params": {**(params or {}), **more}}
     return await server.process(json.dumps(body), CTX)
 
@@ -103,19 +103,19 @@ async def saved_file(store: MemoryStore) -> FileAttachment:
 
 async def answered_thread(server: ChatKitServer, text: str = "hello") -> str:
     result = await call(server, "threads.create", input=user_input(text))
-    assert isinstance(result, StreamResult)
+    assert isinstance(result, StreamingResult)
     _ = [frame async for frame in result.frames]
     return result.thread_id
 
 
-def assert_failed(result: JSONResult | StreamResult) -> None:
-    assert isinstance(result, JSONResult) and result.status == 500, result
+def assert_failed(result: NonStreamingResult | StreamingResult) -> None:
+    assert isinstance(result, NonStreamingResult) and result.status == 500, result
 
 
 @pytest.mark.parametrize("fail", ["add_thread_item", "save_attachment"])
 async def test_a_failed_create_leaves_no_thread_and_no_lease(fail: str) -> None:
     store = FailingStore()
-    server = ChatKitServer(ScriptedApp(), store)
+    server = ScriptedApp(store)
     await saved_file(store)
     store.fail = fail
     assert_failed(await call(server, "threads.create", input=user_input("hi", ["atc_1"])))
@@ -126,7 +126,7 @@ async def test_a_failed_create_leaves_no_thread_and_no_lease(fail: str) -> None:
 
 async def test_a_failed_user_message_leaves_the_thread_as_it_was() -> None:
     store = FailingStore()
-    server = ChatKitServer(ScriptedApp(), store)
+    server = ScriptedApp(store)
     thread_id = await answered_thread(server)
     await saved_file(store)
     before = await items_of(store, thread_id)
@@ -142,7 +142,7 @@ async def test_a_failed_user_message_leaves_the_thread_as_it_was() -> None:
 
 async def test_a_failed_tool_output_leaves_the_calls_pending() -> None:
     store = FailingStore()
-    server = ChatKitServer(ScriptedApp(), store)
+    server = ScriptedApp(store)
     thread_id = await answered_thread(server)
     for n in range(2):
         call_item = ClientToolCallItem(
@@ -164,12 +164,12 @@ async def test_a_failed_tool_output_leaves_the_calls_pending() -> None:
 
 async def test_a_failed_retry_puts_back_what_it_deleted() -> None:
     store = FailingStore()
-    server = ChatKitServer(ScriptedApp(), store)
+    server = ScriptedApp(store)
     thread_id = await answered_thread(server)
     second = await call(
         server, "threads.add_user_message", thread_id=thread_id, input=user_input("b")
     )
-    assert isinstance(second, StreamResult)
+    assert isinstance(second, StreamingResult)
     _ = [frame async for frame in second.frames]
     before = await items_of(store, thread_id)
     store.fail, store.nth = "delete_thread_item", 2
@@ -187,7 +187,7 @@ async def test_a_cancelled_create_leaves_nothing() -> None:
     store = FailingStore()
     store.blocked = asyncio.Event()
     store.slow_deletes = True
-    server = ChatKitServer(ScriptedApp(), store)
+    server = ScriptedApp(store)
     async with anyio.create_task_group() as group:
         group.start_soon(call, server, "threads.create", {"input": user_input("hi")})
         while not store.leases:
@@ -200,11 +200,11 @@ async def test_a_cancelled_create_leaves_nothing() -> None:
 
 async def test_a_refused_request_on_a_busy_thread_leaves_its_lease() -> None:
     store = FailingStore()
-    server = ChatKitServer(ScriptedApp(), store)
+    server = ScriptedApp(store)
     thread_id = await answered_thread(server)
     assert await store.acquire_stream_lease(thread_id, "running", 60, CTX)
     refused = await call(
         server, "threads.add_user_message", thread_id=thread_id, input=user_input("b")
     )
-    assert isinstance(refused, JSONResult) and refused.status == 409
+    assert isinstance(refused, NonStreamingResult) and refused.status == 409
     assert store.leases == {(thread_id, "running")}

@@ -24,9 +24,9 @@ from pydantic import TypeAdapter
 from agents_layer.history import simple_to_agent_input
 from chatkit_proto.codec import MAX_DEPTH, encode_body, encode_event
 from chatkit_proto.context import RequestContext
-from chatkit_proto.dispatch import ChatKitServer, JSONResult, StreamResult
 from chatkit_proto.events import ThreadItemDoneEvent
 from chatkit_proto.items import ThreadItem
+from chatkit_proto.server import ChatKitServer, NonStreamingResult, StreamingResult
 from chatkit_proto.store.base import Store
 from chatkit_proto.store.memory import MemoryStore
 from chatkit_proto.testing import strategies as S
@@ -102,7 +102,7 @@ async def open_store(kind: str, directory: Path) -> Store:
     return store
 
 
-async def frames_of(result: StreamResult) -> list[dict[str, Any]]:
+async def frames_of(result: StreamingResult) -> list[dict[str, Any]]:
     return [orjson.loads(frame.removeprefix(b"data: ")) async for frame in result.frames]
 
 
@@ -114,7 +114,7 @@ async def check_readable(server: ChatKitServer, store: Store, thread_id: str) ->
         {"type": "threads.list", "params": {}},
     ]:
         answer = await server.process(json.dumps(request), CTX)
-        assert isinstance(answer, JSONResult) and answer.status == 200, answer
+        assert isinstance(answer, NonStreamingResult) and answer.status == 200, answer
     items = (await store.load_thread_items(thread_id, None, 1000, "asc", CTX)).data
     for item in items:
         frame = encode_event(ThreadItemDoneEvent(item=item))
@@ -132,7 +132,7 @@ async def check_readable(server: ChatKitServer, store: Store, thread_id: str) ->
         },
     }
     answer = await server.process(json.dumps(follow_up), CTX)
-    assert isinstance(answer, StreamResult), answer
+    assert isinstance(answer, StreamingResult), answer
     events = await frames_of(answer)
     assert events[-1]["type"] == "thread.item.done", events[-1]
 
@@ -140,7 +140,7 @@ async def check_readable(server: ChatKitServer, store: Store, thread_id: str) ->
 async def run(kind: str, plan: list[tuple[dict[str, Any], bool]], directory: Path) -> None:
     store = await open_store(kind, directory)
     try:
-        server = ChatKitServer(ScriptedApp(), store)
+        server = ScriptedApp(store)
         thread_id: str | None = None
         for request, on_first_item in plan:
             params = request["params"]
@@ -150,7 +150,7 @@ async def run(kind: str, plan: list[tuple[dict[str, Any], bool]], directory: Pat
                     first = await store.load_thread_items(thread_id, None, 1, "asc", CTX)
                     params["item_id"] = first.data[0].id
             answer = await server.process(json.dumps(request), CTX)
-            if isinstance(answer, JSONResult):
+            if isinstance(answer, NonStreamingResult):
                 assert answer.status < 500, (answer.status, answer.body)
                 if answer.status >= 400:
                     continue

@@ -7,12 +7,13 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from chatkit_proto.app import ChatKitApp, StreamEvent, Turn
 from chatkit_proto.context import RequestContext
-from chatkit_proto.dispatch import ChatKitServer, StreamResult
+from chatkit_proto.events import StreamEvent
 from chatkit_proto.items import AssistantMessageItem, ThreadItem, UserMessageItem
 from chatkit_proto.pipeline import RESTART_MESSAGE, RESTART_NOTE
-from chatkit_proto.store.memory import MemoryStore
+from chatkit_proto.server import ChatKitServer, StreamingResult
+from chatkit_proto.store import MemoryStore
+from chatkit_proto.threads import ThreadMetadata
 from tests.apps import ScriptedApp
 
 CTX = RequestContext(user_id="u")
@@ -59,9 +60,9 @@ def assert_kept(items: list[ThreadItem], text: str) -> None:
     assert items[2].content == RESTART_NOTE  # type: ignore[union-attr]
 
 
-async def start(server: ChatKitServer) -> StreamResult:
+async def start(server: ChatKitServer) -> StreamingResult:
     result = await server.process(CREATE, CTX)
-    assert isinstance(result, StreamResult)
+    assert isinstance(result, StreamingResult)
     return result
 
 
@@ -75,8 +76,9 @@ async def read_until_deltas(frames: AsyncIterator[bytes], count: int) -> list[by
 
 
 async def test_shutdown_while_the_responder_is_silent() -> None:
-    store, app = MemoryStore(), ScriptedApp(reply="one two three four", delay=0.05)
-    server = ChatKitServer(app, store)
+    store = MemoryStore()
+    app = ScriptedApp(store, reply="one two three four", delay=0.05)
+    server = app
     result = await start(server)
     seen = await read_until_deltas(result.frames, 2)
     # The responder now sleeps before its next word; the consumer waits for a frame.
@@ -94,8 +96,9 @@ async def test_shutdown_while_the_responder_is_silent() -> None:
 
 
 async def test_shutdown_while_the_client_is_being_sent_a_frame() -> None:
-    store, app = MemoryStore(), ScriptedApp(reply="one two three four")
-    server = ChatKitServer(app, store)
+    store = MemoryStore()
+    app = ScriptedApp(store, reply="one two three four")
+    server = app
     result = await start(server)
     seen = await read_until_deltas(result.frames, 2)
     # The stream is suspended at a frame, not in the responder: it stops when it resumes.
@@ -112,7 +115,7 @@ async def test_shutdown_while_the_client_is_being_sent_a_frame() -> None:
 
 async def test_a_stream_not_yet_started_ends_at_once_and_frees_its_thread() -> None:
     store = MemoryStore()
-    server = ChatKitServer(ScriptedApp(), store)
+    server = ScriptedApp(store)
     result = await start(server)
     await server.shutdown()
     assert await store.stream_lease_remaining(result.thread_id, CTX) is None
@@ -129,8 +132,9 @@ async def test_a_stream_not_yet_started_ends_at_once_and_frees_its_thread() -> N
 
 
 async def test_streams_started_after_shutdown_end_at_once() -> None:
-    store, app = MemoryStore(), ScriptedApp()
-    server = ChatKitServer(app, store)
+    store = MemoryStore()
+    app = ScriptedApp(store)
+    server = app
     await server.shutdown()
     result = await start(server)
     events = parsed(await _drain(result.frames))
@@ -139,11 +143,14 @@ async def test_streams_started_after_shutdown_end_at_once() -> None:
     assert await store.stream_lease_remaining(result.thread_id, CTX) is None
 
 
-class _Stubborn(ChatKitApp):
+class _Stubborn(ChatKitServer):
     """A responder that turns the cancellation into an ordinary failure, as some SDKs do."""
 
     async def respond(
-        self, turn: Turn, message: UserMessageItem | None
+        self,
+        thread: ThreadMetadata,
+        input_user_message: UserMessageItem | None,
+        context: RequestContext,
     ) -> AsyncIterator[StreamEvent]:
         try:
             await asyncio.sleep(10)
@@ -154,7 +161,7 @@ class _Stubborn(ChatKitApp):
 
 async def test_a_responder_failing_on_stop_still_ends_with_one_restart_event() -> None:
     store = MemoryStore()
-    server = ChatKitServer(_Stubborn(), store)
+    server = _Stubborn(store)
     result = await start(server)
     rest = asyncio.ensure_future(_drain(result.frames))
     await asyncio.sleep(0.01)
@@ -165,8 +172,9 @@ async def test_a_responder_failing_on_stop_still_ends_with_one_restart_event() -
 
 
 async def test_a_client_disconnect_during_shutdown_still_cancels() -> None:
-    store, app = MemoryStore(), ScriptedApp(reply="one two three", delay=0.05)
-    server = ChatKitServer(app, store)
+    store = MemoryStore()
+    app = ScriptedApp(store, reply="one two three", delay=0.05)
+    server = app
     result = await start(server)
     consumer = asyncio.ensure_future(_drain(result.frames))
     await asyncio.sleep(0.01)

@@ -23,13 +23,15 @@ from agents_layer.providers import create_model
 from agents_layer.settings import AppSettings
 from agents_layer.transcription import OpenAITranscriber
 from chatkit_proto.actions import Action, ActionConfig
-from chatkit_proto.app import ChatKitApp, StreamEvent, Turn
 from chatkit_proto.content import UserMessageTextContent
 from chatkit_proto.context import RequestContext
 from chatkit_proto.errors import CustomStreamError
-from chatkit_proto.events import ThreadItemReplacedEvent
+from chatkit_proto.events import StreamEvent, ThreadItemReplacedEvent
 from chatkit_proto.items import UserMessageItem, WidgetItem
 from chatkit_proto.responses import TranscriptionResult
+from chatkit_proto.server import AttachmentStore, ChatKitServer
+from chatkit_proto.store import Store
+from chatkit_proto.threads import ThreadMetadata
 from chatkit_proto.widgets import Button, ListView, ListViewItem, Text
 
 logger = logging.getLogger(__name__)
@@ -170,18 +172,21 @@ def fallback_title(text: str) -> str:
     return f"{cut}…"
 
 
-class TasksApp(ChatKitApp):
+class TasksServer(ChatKitServer):
     """A to-do assistant: an LLM agent when a provider is set, fixed commands offline."""
 
     def __init__(
         self,
+        store: Store,
         tasks: TaskStore,
         model: Model | None,
         title_model: Model | None = None,
         *,
         mcp: MCPServers | None = None,
         transcriber: OpenAITranscriber | None = None,
+        attachment_store: AttachmentStore | None = None,
     ) -> None:
+        super().__init__(store, attachment_store)
         self.tasks = tasks
         self.model = model or OfflineModel()
         # A scripted model must not be asked for titles: that would consume its script turns.
@@ -195,35 +200,38 @@ class TasksApp(ChatKitApp):
             await self.mcp.aclose()
 
     async def respond(
-        self, turn: Turn, message: UserMessageItem | None
+        self,
+        thread: ThreadMetadata,
+        input_user_message: UserMessageItem | None,
+        context: RequestContext,
     ) -> AsyncIterator[StreamEvent]:
         """Run the task agent over the newest items; title the thread after its first exchange."""
         title_task = None
-        if turn.thread.title is None and message is not None:
-            title_task = asyncio.create_task(self._title(_message_text(message)))
+        if thread.title is None and input_user_message is not None:
+            title_task = asyncio.create_task(self._title(_message_text(input_user_message)))
         try:
-            recent = await turn.store.load_thread_items(
-                turn.thread.id, None, HISTORY_WINDOW, "desc", turn.context
+            recent = await self.store.load_thread_items(
+                thread.id, None, HISTORY_WINDOW, "desc", context
             )
             agent = Agent[AgentContext](
                 name="Tasks",
                 instructions=INSTRUCTIONS,
-                tools=build_tools(self.tasks, turn.context.user_id),
+                tools=build_tools(self.tasks, context.user_id),
                 mcp_servers=await self.mcp.active() if self.mcp is not None else [],
             )
-            context = AgentContext(turn.thread, turn.store, turn.context, newest_items=recent.data)
+            agent_context = AgentContext(thread, self.store, context, newest_items=recent.data)
             result = Runner.run_streamed(
                 agent,
                 await simple_to_agent_input(list(reversed(recent.data))),
-                context=context,
+                context=agent_context,
                 run_config=RunConfig(model=self.model, tracing_disabled=True),
             )
-            async with aclosing(stream_agent_response(context, result)) as events:
+            async with aclosing(stream_agent_response(agent_context, result)) as events:
                 async for event in events:
                     yield event
             # The pipeline reports the new title in a `thread.updated` once we are done.
             if title_task is not None:
-                turn.thread.title = await title_task
+                thread.title = await title_task
         finally:
             if title_task is not None and not title_task.done():
                 title_task.cancel()
@@ -257,7 +265,11 @@ class TasksApp(ChatKitApp):
         return TranscriptionResult(text=await self.transcriber.transcribe(audio, mime_type))
 
     async def action(
-        self, turn: Turn, action: Action, sender: WidgetItem | None
+        self,
+        thread: ThreadMetadata,
+        action: Action,
+        sender: WidgetItem | None,
+        context: RequestContext,
     ) -> AsyncIterator[StreamEvent]:
         """`tasks.done` from the list widget; any other action fails."""
         if action.type != DONE_ACTION:
@@ -266,7 +278,7 @@ class TasksApp(ChatKitApp):
         task_id = payload.get("task_id")
         if sender is None or not isinstance(task_id, str):
             raise CustomStreamError("That button is not attached to a task.", allow_retry=False)
-        owner = turn.context.user_id
+        owner = context.user_id
         task = await self.tasks.set_done(owner, task_id)
         if task is None:
             raise CustomStreamError("That task no longer exists.", allow_retry=False)
@@ -276,12 +288,12 @@ class TasksApp(ChatKitApp):
             item=sender.model_copy(update={"widget": widget, "copy_text": copy_text(current)})
         )
         async for event in stream_message_by_hand(
-            turn.thread, ["Marked ", f"“{task.title}” ", "as done."]
+            thread, ["Marked ", f"“{task.title}” ", "as done."]
         ):
             yield event
 
 
-def create_app(settings: AppSettings) -> TasksApp:
+def create_app(settings: AppSettings) -> TasksServer:
     """Build the tasks app; without a configured provider it runs the offline model."""
     choice = create_model(
         settings.env, script_path=str(settings.model_script) if settings.model_script else None
@@ -299,17 +311,19 @@ def create_app(settings: AppSettings) -> TasksApp:
         if choice.provider == "openai" and choice.openai_client is not None
         else None
     )
-    return TasksApp(
+    return TasksServer(
+        settings.store,
         RecordTasks(settings.records),
         choice.model,
         choice.model if hosted else None,
         mcp=mcp,
         transcriber=transcriber,
+        attachment_store=settings.attachment_store,
     )
 
 
 __all__ = [
-    "TasksApp",
+    "TasksServer",
     "build_tools",
     "copy_text",
     "create_app",

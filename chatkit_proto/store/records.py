@@ -11,7 +11,7 @@ from typing import Protocol
 
 import orjson
 
-from .._base import JSONObject
+from ..base import JSONObject
 
 
 @dataclass(frozen=True, slots=True)

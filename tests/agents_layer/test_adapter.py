@@ -61,11 +61,11 @@ from agents_layer.adapter import StreamConverter, stream_agent_response
 from agents_layer.context import AgentContext, ClientToolCall
 from agents_layer.model_script import parse_script
 from agents_layer.scripted_model import ScriptedModel, ScriptExhausted, scripted_turn_chat_chunks
-from chatkit_proto.app import StreamEvent
 from chatkit_proto.base import utc_now
 from chatkit_proto.codec import encode_event
 from chatkit_proto.context import RequestContext
 from chatkit_proto.events import (
+    StreamEvent,
     TextDelta,
     ThreadItemDoneEvent,
     ThreadItemRemovedEvent,

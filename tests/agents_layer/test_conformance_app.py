@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from agents_layer.apps.conformance import ConformanceApp, note_frames
+from agents_layer.apps.conformance import ConformanceServer, note_frames
 from agents_layer.model_script import parse_script
 from agents_layer.scripted_model import ScriptedModel
 from chatkit_proto.context import RequestContext
-from chatkit_proto.dispatch import ChatKitServer, StreamResult
+from chatkit_proto.server import StreamingResult
 from chatkit_proto.store.memory import MemoryStore
 
 RECORDER = RequestContext(user_id="recorder-user")
@@ -41,7 +41,7 @@ def tool_outputs(scripted: ScriptedModel) -> list[Any]:
 
 async def create_thread(model: ScriptedModel) -> list[dict[str, Any]]:
     """`threads.create` with one message; the events after `stream_options`."""
-    server = ChatKitServer(ConformanceApp(model), MemoryStore())
+    server = ConformanceServer(MemoryStore(), model)
     body = {
         "type": "threads.create",
         "params": {
@@ -53,7 +53,7 @@ async def create_thread(model: ScriptedModel) -> list[dict[str, Any]]:
         },
     }
     result = await server.process(json.dumps(body), RECORDER)
-    assert isinstance(result, StreamResult)
+    assert isinstance(result, StreamingResult)
     events = [json.loads(frame[6:]) async for frame in result.frames]
     start = next(i for i, e in enumerate(events) if e["type"] == "stream_options") + 1
     return events[start:]

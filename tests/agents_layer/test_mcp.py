@@ -24,7 +24,7 @@ from agents_layer.model_script import parse_script
 from agents_layer.scripted_model import ScriptedModel
 from agents_layer.settings import AppSettings
 from chatkit_proto.context import RequestContext
-from chatkit_proto.dispatch import ChatKitServer, StreamResult
+from chatkit_proto.server import StreamingResult
 from chatkit_proto.store.memory import MemoryStore
 
 DATA = Path(__file__).parent / "data"
@@ -178,7 +178,7 @@ async def test_tasks_app_gives_its_agent_the_configured_servers(tmp_path: Path) 
     )
     app = create_app(settings)
     assert isinstance(app.model, ScriptedModel) and app.mcp is not None
-    server = ChatKitServer(app, MemoryStore())
+    server = app
     request = {
         "type": "threads.create",
         "params": {
@@ -191,7 +191,7 @@ async def test_tasks_app_gives_its_agent_the_configured_servers(tmp_path: Path) 
     }
     try:
         result = await server.process(json.dumps(request), RequestContext(user_id="alice"))
-        assert isinstance(result, StreamResult)
+        assert isinstance(result, StreamingResult)
         frames = [frame async for frame in result.frames]
     finally:
         await app.aclose()

@@ -23,18 +23,17 @@ from openai import BadRequestError
 from pydantic import TypeAdapter
 
 from agents_layer.apps import tasks as tasks_app
-from agents_layer.apps.conformance import ConformanceApp
+from agents_layer.apps.conformance import ConformanceServer
 from agents_layer.apps.tasks import TITLE_INSTRUCTIONS, create_app
 from agents_layer.history import TAG_INSTRUCTIONS
 from agents_layer.model_script import ModelScript
 from agents_layer.providers import ModelChoice, create_model
 from agents_layer.scripted_model import ScriptedModel
 from agents_layer.settings import AppSettings
-from chatkit_proto.app import ChatKitApp
 from chatkit_proto.base import utc_now
 from chatkit_proto.context import RequestContext
-from chatkit_proto.dispatch import ChatKitServer, StreamResult
 from chatkit_proto.items import ThreadItem
+from chatkit_proto.server import ChatKitServer, StreamingResult
 from chatkit_proto.store.base import Store
 from chatkit_proto.store.memory import MemoryStore
 from chatkit_proto.threads import ThreadMetadata
@@ -135,7 +134,7 @@ class Client:
 
     async def call(self, type_: str, **params: Any) -> Any:
         result = await self.server.process(json.dumps({"type": type_, "params": params}), CTX)
-        if isinstance(result, StreamResult):
+        if isinstance(result, StreamingResult):
             return [json.loads(frame[6:]) async for frame in result.frames]
         return json.loads(result.body)
 
@@ -150,8 +149,7 @@ class Client:
 def conformance_client(choices: list[ModelChoice], env: dict[str, str]) -> Client:
     choice = create_model(env)
     choices.append(choice)
-    app = ConformanceApp(choice.model)
-    return Client(ChatKitServer(app, MemoryStore(), attachments=app.attachments))
+    return Client(ConformanceServer(MemoryStore(), choice.model))
 
 
 def done_items(stream: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
@@ -349,7 +347,7 @@ async def test_tasks_app_titles_and_tools_through_each_provider(
     fake.play(load_fake_script("tasks_three_turns"), completions=load_fake_script("title").turns)
     store = MemoryStore()
     app = create_app(AppSettings(store=store, data_dir=tmp_path, env=provider.env(base)))
-    client = Client(ChatKitServer(app, store))
+    client = Client(app)
     first = await client.say("Add buy milk")
     thread_id = first[0]["thread"]["id"]
     second = await client.say("Show my list", thread_id)
@@ -555,7 +553,7 @@ async def test_a_client_disconnect_closes_the_upstream_request(
         },
     }
     result = await client.server.process(json.dumps(body), CTX)
-    assert isinstance(result, StreamResult)
+    assert isinstance(result, StreamingResult)
     frames = result.frames
     async for frame in frames:
         if b"text_delta" in frame:
@@ -603,8 +601,7 @@ def restarted_server(store: Store, script: ModelScript) -> ChatKitServer:
     `id_tag=""`: the model's ids are msg_t0_0 … in every process, as a replaying or
     Chat Completions model's are.
     """
-    app: ChatKitApp = ConformanceApp(ScriptedModel(script, id_tag=""))
-    return ChatKitServer(app, store)
+    return ConformanceServer(store, ScriptedModel(script, id_tag=""))
 
 
 async def test_two_processes_on_one_database_keep_every_answer(tmp_path: Path) -> None:

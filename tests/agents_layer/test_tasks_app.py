@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from agents_layer.apps.tasks import TasksApp, create_app, fallback_title
+from agents_layer.apps.tasks import TasksServer, create_app, fallback_title
 from agents_layer.apps.tasks_store import NAMESPACE, RecordTasks
 from agents_layer.offline_model import HELP_DELTAS, plan_turn
 from agents_layer.settings import AppSettings
 from chatkit_proto.context import RequestContext
-from chatkit_proto.dispatch import ChatKitServer, JSONResult, StreamResult
+from chatkit_proto.server import ChatKitServer, NonStreamingResult, StreamingResult
 from chatkit_proto.store.memory import MemoryStore
 from chatkit_proto.store.records import MemoryRecords
 from chatkit_stores.sqlite_records import SQLiteRecords
@@ -34,8 +34,8 @@ async def call(server: ChatKitServer, type_: str, ctx: RequestContext, **params:
     return await server.process(json.dumps({"type": type_, "params": params}), ctx)
 
 
-async def events(result: StreamResult | JSONResult) -> list[dict[str, Any]]:
-    assert isinstance(result, StreamResult), result
+async def events(result: StreamingResult | NonStreamingResult) -> list[dict[str, Any]]:
+    assert isinstance(result, StreamingResult), result
     return [json.loads(frame[6:]) for frame in [f async for f in result.frames]]
 
 
@@ -69,7 +69,7 @@ def tasks() -> RecordTasks:
 
 @pytest.fixture
 def server(tasks: RecordTasks) -> ChatKitServer:
-    return ChatKitServer(TasksApp(tasks, None), MemoryStore())
+    return TasksServer(MemoryStore(), tasks, None)
 
 
 async def say(
@@ -213,7 +213,7 @@ async def test_create_app_keeps_tasks_in_the_given_records(tmp_path: Path) -> No
         store=MemoryStore(), records=records, data_dir=tmp_path, env={"LLM_PROVIDER": "offline"}
     )
     app = create_app(settings)
-    server = ChatKitServer(app, settings.store)
+    server = app
     await say(server, "add Buy milk")
     [record] = await records.list(NAMESPACE, "alice")
     assert record.value["title"] == "Buy milk" and record.value["done"] is False

@@ -24,8 +24,8 @@ from agents_layer.apps.tasks import create_app
 from agents_layer.settings import AppSettings
 from agents_layer.transcription import DEFAULT_TRANSCRIBE_MODEL, OpenAITranscriber
 from chatkit_proto.context import RequestContext
-from chatkit_proto.dispatch import ChatKitServer, JSONResult
 from chatkit_proto.errors import InvalidRequest, ProtocolError
+from chatkit_proto.server import NonStreamingResult
 from chatkit_proto.store.memory import MemoryStore
 
 API_KEY = "sk-test-0123456789abcdef"
@@ -147,13 +147,13 @@ async def test_tasks_app_transcribes_with_the_openai_provider(
     app = create_app(AppSettings(store=MemoryStore(), data_dir=tmp_path, env=env))
     assert app.transcriber is not None
     app.transcriber.client = app.transcriber.client.with_options(max_retries=0)
-    server = ChatKitServer(app, MemoryStore())
+    server = app
     request = {
         "type": "input.transcribe",
         "params": {"audio_base64": base64.b64encode(AUDIO).decode(), "mime_type": "audio/ogg"},
     }
     result = await server.process(json.dumps(request), CTX)
-    assert isinstance(result, JSONResult) and result.status == 200
+    assert isinstance(result, NonStreamingResult) and result.status == 200
     assert json.loads(result.body) == {"text": "hello world"}
     assert fake.requests[0]["model"] == "whisper-1"
 
@@ -161,13 +161,13 @@ async def test_tasks_app_transcribes_with_the_openai_provider(
 async def test_without_openai_the_tasks_app_answers_400(tmp_path: Path) -> None:
     app = create_app(AppSettings(store=MemoryStore(), data_dir=tmp_path, env={}))
     assert app.transcriber is None
-    server = ChatKitServer(app, MemoryStore())
+    server = app
     request = {
         "type": "input.transcribe",
         "params": {"audio_base64": base64.b64encode(AUDIO).decode(), "mime_type": "audio/webm"},
     }
     result = await server.process(json.dumps(request), CTX)
-    assert isinstance(result, JSONResult) and result.status == 400
+    assert isinstance(result, NonStreamingResult) and result.status == 400
     body = json.loads(result.body)
     assert body["code"] == "invalid_request"
     assert "Dictation is not available" in body["message"]

@@ -23,29 +23,34 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from chatkit_proto.app import ChatKitApp, StreamEvent, Turn
 from chatkit_proto.base import utc_now
 from chatkit_proto.content import AssistantMessageContent
 from chatkit_proto.context import RequestContext
-from chatkit_proto.dispatch import ChatKitServer, StreamResult
-from chatkit_proto.events import TextDelta, ThreadItemAddedEvent, ThreadItemDoneEvent
+from chatkit_proto.events import StreamEvent, TextDelta, ThreadItemAddedEvent, ThreadItemDoneEvent
 from chatkit_proto.events import ThreadItemUpdatedEvent as Updated
+from chatkit_proto.ids import new_item_id
 from chatkit_proto.items import AssistantMessageItem, UserMessageItem
-from chatkit_proto.store.memory import MemoryStore
+from chatkit_proto.server import ChatKitServer, StreamingResult
+from chatkit_proto.store import MemoryStore, Store
+from chatkit_proto.threads import ThreadMetadata
 from chatkit_proto.updates import ContentPartAdded, ContentPartDone
 
 FIXED_REPLY = ["Hello", " there."]
 
 
-class ScriptedApp(ChatKitApp):
+class ScriptedApp(ChatKitServer):
     """Answers every message with the next scripted turn's text, streamed delta by delta."""
 
-    def __init__(self, script: dict[str, Any] | None = None) -> None:
+    def __init__(self, store: Store, script: dict[str, Any] | None = None) -> None:
+        super().__init__(store)
         self.turns: list[dict[str, Any]] = (script or {}).get("turns", [])
         self.calls = 0
 
     async def respond(
-        self, turn: Turn, message: UserMessageItem | None
+        self,
+        thread: ThreadMetadata,
+        input_user_message: UserMessageItem | None,
+        context: RequestContext,
     ) -> AsyncIterator[StreamEvent]:
         """Stream one assistant message."""
         spec = self.turns[self.calls] if self.calls < len(self.turns) else {}
@@ -53,8 +58,8 @@ class ScriptedApp(ChatKitApp):
         outputs = [o for o in spec.get("output", []) if o.get("type") == "message"]
         deltas: list[str] = outputs[0]["text"] if outputs else FIXED_REPLY
         delay = float(spec.get("delay", 0))
-        item_id = turn.new_item_id()
-        thread_id = turn.thread.id
+        item_id = new_item_id("message")
+        thread_id = thread.id
         yield ThreadItemAddedEvent(
             item=AssistantMessageItem(
                 id=item_id, thread_id=thread_id, created_at=utc_now(), content=[]
@@ -84,11 +89,11 @@ class ScriptedApp(ChatKitApp):
 
 def build_app(script: dict[str, Any] | None = None) -> Starlette:
     """The HTTP wiring of the documented endpoint around a fresh `ChatKitServer`."""
-    server = ChatKitServer(ScriptedApp(script), MemoryStore())
+    server = ScriptedApp(MemoryStore(), script)
 
     async def chatkit(request: Request) -> Response:
         result = await server.process(await request.body(), RequestContext(user_id="tester"))
-        if isinstance(result, StreamResult):
+        if isinstance(result, StreamingResult):
             return StreamingResponse(result.frames, media_type="text/event-stream")
         return Response(result.body, result.status, result.headers, media_type="application/json")
 

@@ -17,8 +17,8 @@ import asyncpg
 import orjson
 import pytest
 
-from chatkit_proto.dispatch import ChatKitServer, JSONResult
 from chatkit_proto.errors import StoreUnavailable
+from chatkit_proto.server import NonStreamingResult
 from chatkit_proto.store.base import Store
 from chatkit_stores import PostgresStore
 from chatkit_stores.postgres import MIGRATIONS, _page_sql
@@ -287,18 +287,18 @@ async def test_a_connection_closed_while_idle_is_replaced_without_an_error(
 async def test_outage_answers_503_with_retry_after(
     store: PostgresStore, admin: asyncpg.Connection, schema: str
 ) -> None:
-    server = ChatKitServer(ScriptedApp(), store)
+    server = ScriptedApp(store)
     request = b'{"type":"threads.list","params":{}}'
     async with admin.transaction():
         await admin.execute("LOCK TABLE threads IN ACCESS EXCLUSIVE MODE")
         in_flight = asyncio.ensure_future(server.process(request, ALICE))
         await asyncio.wait_for(terminate_while_pending(admin, schema, in_flight), timeout=30)
         result = await in_flight
-    assert isinstance(result, JSONResult)
+    assert isinstance(result, NonStreamingResult)
     assert (result.status, result.headers) == (503, {"retry-after": "1"})
     assert orjson.loads(result.body)["code"] == "store.unavailable"
     recovered = await server.process(request, ALICE)
-    assert isinstance(recovered, JSONResult) and recovered.status == 200
+    assert isinstance(recovered, NonStreamingResult) and recovered.status == 200
 
 
 async def test_unreachable_database_is_unavailable_without_the_password() -> None:

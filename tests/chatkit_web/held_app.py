@@ -13,37 +13,47 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from agents_layer.settings import AppSettings
-from chatkit_proto._base import utc_now
-from chatkit_proto.app import ChatKitApp, StreamEvent, Turn
+from chatkit_proto.base import utc_now
 from chatkit_proto.content import AssistantMessageContent
+from chatkit_proto.context import RequestContext
 from chatkit_proto.events import (
+    StreamEvent,
     TextDelta,
     ThreadItemAddedEvent,
     ThreadItemDoneEvent,
     ThreadItemUpdatedEvent,
 )
+from chatkit_proto.ids import new_item_id
 from chatkit_proto.items import AssistantMessageItem, UserMessageItem
+from chatkit_proto.server import ChatKitServer
+from chatkit_proto.store import Store
+from chatkit_proto.threads import ThreadMetadata
 from chatkit_proto.updates import ContentPartAdded
 
 TICK_SECONDS = 0.05
 MAX_TICKS = 1200
 
 
-class HeldApp(ChatKitApp):
+class HeldApp(ChatKitServer):
     """Answers `ok`, or holds the stream open until released."""
 
-    def __init__(self, release: Path | None) -> None:
+    def __init__(self, store: Store, release: Path | None) -> None:
+        super().__init__(store)
         self.release = release
 
     async def respond(
-        self, turn: Turn, message: UserMessageItem | None
+        self,
+        thread: ThreadMetadata,
+        input_user_message: UserMessageItem | None,
+        context: RequestContext,
     ) -> AsyncIterator[StreamEvent]:
         """One assistant message: `ok` at once, or one `.` per tick while held."""
         text = ""
+        message = input_user_message
         if message is not None and message.content and message.content[0].type == "input_text":
             text = message.content[0].text
         item = AssistantMessageItem(
-            id=turn.new_item_id(), thread_id=turn.thread.id, created_at=utc_now(), content=[]
+            id=new_item_id("message"), thread_id=thread.id, created_at=utc_now(), content=[]
         )
         yield ThreadItemAddedEvent(item=item)
         yield ThreadItemUpdatedEvent(
@@ -68,4 +78,4 @@ class HeldApp(ChatKitApp):
 def create_app(settings: AppSettings) -> HeldApp:
     """The app, released by the file `HELD_APP_RELEASE` names (if any)."""
     release = settings.env.get("HELD_APP_RELEASE")
-    return HeldApp(Path(release) if release else None)
+    return HeldApp(settings.store, Path(release) if release else None)

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from starlette.testclient import TestClient
 
 from chatkit_proto.context import RequestContext
-from chatkit_proto.dispatch import ChatKitServer, JSONResult
+from chatkit_proto.server import NonStreamingResult
 from chatkit_proto.store.memory import MemoryStore
 from chatkit_web import Config, create_app
 from tests.apps import ScriptedApp
@@ -92,10 +92,10 @@ class BrokenStore(MemoryStore):
 
 
 async def test_d8_unexpected_failure_is_a_generic_500() -> None:
-    server = ChatKitServer(ScriptedApp(), BrokenStore())
+    server = ScriptedApp(BrokenStore())
     body = json.dumps({"type": "threads.get_by_id", "params": {"thread_id": "thr_x"}})
     result = await server.process(body, RequestContext(user_id="u"))
-    assert isinstance(result, JSONResult) and result.status == 500
+    assert isinstance(result, NonStreamingResult) and result.status == 500
     error = json.loads(result.body)
     assert error["code"] == "internal" and "secret-path" not in error["message"]
 

@@ -48,8 +48,7 @@ def test_the_widget_page_is_served_with_this_servers_settings(tmp_path: Path) ->
 
 
 def test_the_pages_say_when_a_bearer_token_is_needed(tmp_path: Path) -> None:
-    env = {"CHATKIT_AUTH": "jwt", "CHATKIT_JWT_SECRET": "s" * 32}
-    with client(tmp_path, env) as http:
+    with client(tmp_path, auth="jwt", jwt_secret="s" * 32) as http:
         for path in ("/", "/inspector"):
             response = http.get(path)
             assert response.status_code == 200, path

@@ -16,12 +16,12 @@ import pytest
 from pydantic import SecretStr
 from starlette.testclient import TestClient
 
-from chatkit_proto.dispatch import StreamResult
 from chatkit_proto.errors import ConfigError, ProtocolError
+from chatkit_proto.server import StreamingResult
 from chatkit_web import Config, create_app
 from chatkit_web.config import load_config
 from chatkit_web.ratelimit import StreamSlot, StreamSlots, parse_rate
-from tests.chatkit_web.apps import gated_app
+from tests.chatkit_web.apps import GATE
 from tests.chatkit_web.serving import ThreadedServer
 
 SECRET = "a-shared-secret-of-at-least-32-bytes!"
@@ -157,12 +157,12 @@ def gated_server(tmp_path: Path) -> Iterator[str]:
         jwt_secret=SecretStr(SECRET),
         max_streams_per_user=1,
     )
-    gated_app.gate.clear()
+    GATE.clear()
     with ThreadedServer(create_app(config, env={})) as server:
         try:
             yield server.url + "/chatkit"
         finally:
-            gated_app.gate.set()
+            GATE.set()
 
 
 def first_event(lines: Iterator[str]) -> dict[str, object]:
@@ -187,7 +187,7 @@ def test_streams_per_user_are_limited_while_open(gated_server: str) -> None:
             with http.stream("POST", gated_server, content=CREATE, headers=auth("hugo")) as other:
                 assert other.status_code == 200
                 assert first_event(other.iter_lines())["type"] == "thread.created"
-            gated_app.gate.set()
+            GATE.set()
             rest = "\n".join(lines)
             assert rest.count('"assistant_message"') == 1
         again = http.post(gated_server, content=CREATE, headers=auth("gail"))
@@ -206,7 +206,7 @@ async def test_a_slot_is_released_when_its_stream_is_abandoned() -> None:
 
     slots = StreamSlots(per_user=1)
     slots.claim("ida")
-    held = StreamSlot(slots, "ida").holding(StreamResult(frames(), "thr_1"))
+    held = StreamSlot(slots, "ida").holding(StreamingResult(frames(), "thr_1"))
     iterator = held.frames.__aiter__()
     assert await iterator.__anext__() == b"frame 0"
     assert slots.open_streams("ida") == 1

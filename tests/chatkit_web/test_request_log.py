@@ -14,7 +14,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from chatkit_web import Config, create_app
-from tests.chatkit_web.apps import gated_app
+from tests.chatkit_web.apps import GATE
 from tests.chatkit_web.logcapture import CapturedLog
 from tests.chatkit_web.serving import ChildServer, ThreadedServer
 
@@ -112,12 +112,12 @@ def test_errors_carry_the_request_id_too(client: TestClient) -> None:
 @pytest.fixture
 def gated_url(tmp_path: Path) -> Iterator[str]:
     config = Config(app="tests.chatkit_web.apps:gated_app", store="memory", data_dir=str(tmp_path))
-    gated_app.gate.clear()
+    GATE.clear()
     with ThreadedServer(create_app(config, env={})) as server:
         try:
             yield server.url + "/chatkit"
         finally:
-            gated_app.gate.set()
+            GATE.set()
 
 
 def wait_for_requests(log: CapturedLog, count: int) -> list[dict[str, object]]:
@@ -134,7 +134,7 @@ def test_a_stream_the_client_leaves_is_logged_cancelled(
         for line in response.iter_lines():
             if line.startswith("data: "):
                 break
-    gated_app.gate.set()
+    GATE.set()
     (entry,) = wait_for_requests(captured_log, 1)
     assert (entry["status"], entry["stream"], entry["type"]) == (200, "cancelled", "threads.create")
 

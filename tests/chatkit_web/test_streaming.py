@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import time
 
 from chatkit_proto.context import RequestContext
-from chatkit_proto.dispatch import ChatKitServer, StreamResult
 from chatkit_proto.pipeline import CANCELLED_NOTE
+from chatkit_proto.server import StreamingResult
 from chatkit_proto.store.memory import MemoryStore
 from chatkit_web.streaming import event_stream
 from tests.apps import ScriptedApp
@@ -28,10 +27,11 @@ CREATE = json.dumps(
 
 
 async def test_closing_the_response_body_closes_the_pipeline_at_once() -> None:
-    store, app = MemoryStore(), ScriptedApp(reply="one two three four five")
-    result = await ChatKitServer(app, store).process(CREATE, CTX)
-    assert isinstance(result, StreamResult)
-    body = event_stream(result, time.perf_counter(), 0).body_iterator
+    store = MemoryStore()
+    app = ScriptedApp(store, reply="one two three four five")
+    result = await app.process(CREATE, CTX)
+    assert isinstance(result, StreamingResult)
+    body = event_stream(result, 0).body_iterator
     async for frame in body:  # type: ignore[union-attr]
         if b"text_delta" in frame:
             break
