@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Generic, Literal
 
 from pydantic import Field
+from typing_extensions import TypeVar
 
 from .base import JSONValue, ProtoModel
 
@@ -12,11 +13,19 @@ ActionHandler = Literal["server", "client"]
 LoadingBehavior = Literal["auto", "none", "self", "container"]
 
 
-class Action(ProtoModel):
-    """An action as a request carries it (SPEC §3.10): an app-defined name and its payload."""
+TType = TypeVar("TType", bound=str, default=str)
+TPayload = TypeVar("TPayload", default=JSONValue)
 
-    type: str
-    payload: JSONValue = None
+
+class Action(ProtoModel, Generic[TType, TPayload]):
+    """An action as a request carries it (SPEC §3.10): an app-defined name and its payload.
+
+    Generic only for type checkers (`Action[Literal["todo.done"], TodoPayload]`); requests
+    decode to the plain `Action`.
+    """
+
+    type: TType
+    payload: TPayload = None  # type: ignore[assignment]
 
 
 class ActionConfig(ProtoModel):

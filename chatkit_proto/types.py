@@ -1,7 +1,9 @@
 """The wire types of the protocol in one place, as `chatkit.types` offers them.
 
 Requests, events, items, updates, content, attachments, sources, workflows, actions and
-threads; widgets are in `chatkit_proto.widgets`.
+threads; widgets are in `chatkit_proto.widgets`. `ThreadStreamEvent` here is everything a
+stream carries, `TextDelta` included (our compact form of a text-delta `thread.item.updated`);
+the wire union alone is `chatkit_proto.events.ThreadStreamEvent`.
 """
 
 from __future__ import annotations
@@ -38,9 +40,9 @@ from .events import (
     ThreadItemRemovedEvent,
     ThreadItemReplacedEvent,
     ThreadItemUpdatedEvent,
-    ThreadStreamEvent,
     ThreadUpdatedEvent,
 )
+from .events import StreamEvent as ThreadStreamEvent
 from .items import (
     AssistantMessageItem,
     ClientToolCallItem,

@@ -111,8 +111,8 @@ def config_unset(config: Config) -> list[str]:
 def server_config(config: Config, app: object, **extra: object) -> uvicorn.Config:
     """uvicorn's settings: our timeouts and connection cap, no access log, no WebSockets."""
     return ServerConfig(
-        app,  # type: ignore[arg-type]
-        **extra,  # type: ignore[arg-type]
+        app,
+        **extra,
         header_timeout=config.header_timeout_seconds,
         send_timeout=config.send_timeout_seconds or None,
         max_connections=connection_cap(config.max_connections),

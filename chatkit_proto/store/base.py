@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import Generic
+
+from typing_extensions import TypeVar
 
 from ..attachments import Attachment
 from ..context import RequestContext
@@ -10,6 +13,9 @@ from ..errors import ChatKitError
 from ..items import ThreadItem
 from ..threads import Order as Order
 from ..threads import Page, ThreadMetadata
+
+TContext = TypeVar("TContext", bound=RequestContext, default=RequestContext)
+"""The request context type of a store's callers (for code typed against `Store[C]`)."""
 
 
 class NotFoundError(ChatKitError, LookupError):
@@ -23,7 +29,7 @@ class NotFoundError(ChatKitError, LookupError):
         self.kind = kind
 
 
-class Store(ABC):
+class Store(ABC, Generic[TContext]):
     """Persistence for threads, items and attachment records.
 
     Every method takes the request context and sees only that user's rows. Listings are
