@@ -51,6 +51,12 @@ class Config(BaseSettings):
     )
     data_dir: str = _setting("data", "DATA_DIR", "where the database, attachments and key live")
     mcp_config: str | None = _setting(None, "MCP_CONFIG", "MCP servers for the tasks app's agent")
+    model_timeout_seconds: Annotated[float, Field(gt=0)] = _setting(
+        60.0, "MODEL_TIMEOUT_SECONDS", "longest wait for a model provider's next response chunk"
+    )
+    model_max_retries: Annotated[int, Field(ge=0)] = _setting(
+        2, "MODEL_MAX_RETRIES", "retries of a failed model call (connection errors, 429, 5xx)"
+    )
     log_level: LogLevel = _setting("INFO", "LOG_LEVEL", "DEBUG, INFO, WARNING, ERROR or CRITICAL")
     log_format: Literal["text", "json"] = _setting("text", "LOG_FORMAT", "text or json")
     ping_seconds: Annotated[float, Field(ge=0)] = _setting(

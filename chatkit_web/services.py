@@ -125,7 +125,7 @@ def build_services(config: Config, env: Mapping[str, str]) -> Services:
         data_dir=data_dir,
         model_script=Path(config.model_script) if config.model_script else None,
         mcp_config=Path(config.mcp_config) if config.mcp_config else None,
-        env=env,
+        env=_app_environment(config, env),
     )
     server = load_app(config.app, settings)
     # An app ported from elsewhere may not pass the attachment store on: uploads still work.
@@ -143,6 +143,15 @@ def build_services(config: Config, env: Mapping[str, str]) -> Services:
         auth=authenticator_from_config(config),
         limiter=limits_from_config(config),
     )
+
+
+def _app_environment(config: Config, env: Mapping[str, str]) -> dict[str, str]:
+    """The environment apps read providers from, with the model settings as validated here."""
+    return {
+        **env,
+        "MODEL_TIMEOUT_SECONDS": str(config.model_timeout_seconds),
+        "MODEL_MAX_RETRIES": str(config.model_max_retries),
+    }
 
 
 def services_of(request: Request) -> Services:
