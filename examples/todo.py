@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents import Agent, RunContextWrapper, Runner, function_tool
-from chatkit_proto.server import ChatKitServer
 
 from agents_layer import AgentContext, AppSettings, simple_to_agent_input, stream_agent_response
 from chatkit_proto import RequestContext
 from chatkit_proto.actions import ActionConfig
+from chatkit_proto.server import ChatKitServer
 from chatkit_proto.store import Store
 from chatkit_proto.types import (
     Action,
