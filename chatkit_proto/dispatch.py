@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, assert_never
 
+from .attachment_store import AttachmentStore, PresentsAttachments
 from .attachments import Attachment
 from .base import utc_now
 from .codec import decode_request, encode_body
@@ -64,7 +65,7 @@ from .structured_input import StructuredInputAnswer, StructuredInputSubmission
 from .threads import Page, ThreadMetadata, to_wire_thread, wire_thread_plain
 
 if TYPE_CHECKING:
-    from .server import AttachmentStore, ChatKitServer
+    from .server import ChatKitServer
 
 logger = logging.getLogger("chatkit_proto.dispatch")
 
@@ -200,7 +201,7 @@ class Dispatcher:
             )
             prologue: list[ThreadCreatedEvent | ThreadItemDoneEvent] = [
                 ThreadCreatedEvent(thread=to_wire_thread(thread)),
-                ThreadItemDoneEvent(item=message),
+                ThreadItemDoneEvent(item=self._presented(message, ctx)),
             ]
             turn = Turn(thread, ctx, self.store)
             return self._stream(
@@ -222,7 +223,7 @@ class Dispatcher:
                 turn,
                 lease,
                 lambda: self.server.respond(thread, message, ctx),
-                [ThreadItemDoneEvent(item=message)],
+                [ThreadItemDoneEvent(item=self._presented(message, ctx))],
             )
 
     async def _threads_add_client_tool_output(
@@ -297,7 +298,7 @@ class Dispatcher:
     async def _threads_get_by_id(self, req: ThreadsGetByIdReq, ctx: RequestContext) -> Result:
         thread = await self.store.load_thread(req.params.thread_id, ctx)
         items = await self.store.load_thread_items(thread.id, None, DEFAULT_PAGE_SIZE, "asc", ctx)
-        return _json(to_wire_thread(thread, _visible(items)))
+        return _json(to_wire_thread(thread, self._presented_page(_visible(items), ctx)))
 
     async def _threads_list(self, req: ThreadsListReq, ctx: RequestContext) -> Result:
         params = req.params
@@ -318,7 +319,7 @@ class Dispatcher:
         page = await self.store.load_thread_items(
             params.thread_id, params.after, _page_size(params.limit), params.order, ctx
         )
-        return _json(_visible(page))
+        return _json(self._presented_page(_visible(page), ctx))
 
     async def _items_feedback(self, req: ItemsFeedbackReq, ctx: RequestContext) -> Result:
         params = req.params
@@ -329,7 +330,7 @@ class Dispatcher:
     async def _attachments_create(self, req: AttachmentsCreateReq, ctx: RequestContext) -> Result:
         attachment = await self._attachment_store().create_attachment(req.params, ctx)
         await self.store.save_attachment(attachment, ctx)
-        return _json(attachment)
+        return _json(self._presented_attachment(attachment, ctx))
 
     async def _attachments_delete(self, req: AttachmentsDeleteReq, ctx: RequestContext) -> Result:
         attachments = self._attachment_store()
@@ -471,6 +472,28 @@ class Dispatcher:
             if not page.has_more:
                 raise NotFound("item")
             after = page.after
+
+    def _presented_attachment(self, attachment: Attachment, ctx: RequestContext) -> Attachment:
+        store = self.server.attachment_store
+        if isinstance(store, PresentsAttachments):
+            return store.present_attachment(attachment, ctx)
+        return attachment
+
+    def _presented(self, item: ThreadItem, ctx: RequestContext) -> ThreadItem:
+        """An item as it is sent: its attachments as the attachment store presents them now."""
+        if not isinstance(item, UserMessageItem) or not item.attachments:
+            return item
+        attachments = [self._presented_attachment(a, ctx) for a in item.attachments]
+        return item.model_copy(update={"attachments": attachments})
+
+    def _presented_page(self, page: Page[ThreadItem], ctx: RequestContext) -> Page[ThreadItem]:
+        if not any(isinstance(item, UserMessageItem) and item.attachments for item in page.data):
+            return page
+        return Page(
+            data=[self._presented(item, ctx) for item in page.data],
+            has_more=page.has_more,
+            after=page.after,
+        )
 
     def _attachment_store(self) -> AttachmentStore:
         if self.server.attachment_store is None:

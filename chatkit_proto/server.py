@@ -12,12 +12,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Generic, Protocol
+from typing import Generic
 
 from typing_extensions import TypeVar
 
 from .actions import Action
-from .attachments import Attachment, AttachmentCreateParams
+from .attachment_store import AttachmentStore, PresentsAttachments
 from .context import RequestContext
 from .dispatch import Dispatcher, NonStreamingResult, Result, StreamingResult
 from .errors import CustomStreamError, InvalidRequest
@@ -29,20 +29,6 @@ from .store.base import Store
 from .threads import ThreadMetadata
 
 TContext = TypeVar("TContext", bound=RequestContext, default=RequestContext)
-
-
-class AttachmentStore(Protocol):
-    """Where attachment bytes live: records for two-phase uploads, and deleting bytes."""
-
-    async def create_attachment(
-        self, input: AttachmentCreateParams, context: RequestContext
-    ) -> Attachment:
-        """A new attachment record with an upload descriptor; the server saves it."""
-        ...
-
-    async def delete_attachment(self, attachment_id: str, context: RequestContext) -> None:
-        """Delete the stored bytes of an attachment; the server deletes the record."""
-        ...
 
 
 @dataclass(slots=True)
@@ -155,6 +141,7 @@ __all__ = [
     "AttachmentStore",
     "ChatKitServer",
     "NonStreamingResult",
+    "PresentsAttachments",
     "Result",
     "ServerOptions",
     "StreamingResult",

@@ -70,6 +70,13 @@ class HostedAttachments:
         self.limits.check_type(mime_type)
         return self._record(new_attachment_id(), name, mime_type, ctx, None)
 
+    def present_attachment(self, attachment: Attachment, context: RequestContext) -> Attachment:
+        """An image's preview URL signed afresh, so previews in old threads keep loading."""
+        if not isinstance(attachment, ImageAttachment):
+            return attachment
+        url = self.download_url(context.user_id, attachment.id, _base(context))
+        return attachment.model_copy(update={"preview_url": url})
+
     def download_url(self, owner: str, attachment_id: str, base_url: str) -> str:
         """A signed, expiring URL for the bytes of an attachment."""
         expires = int(time.time()) + PREVIEW_TTL_SECONDS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -111,3 +112,23 @@ def test_deleting_a_thread_deletes_its_attachments_bytes(client: TestClient) -> 
 
 def test_deleting_an_unknown_thread_still_answers_empty(client: TestClient) -> None:
     assert post(client, "threads.delete", thread_id="thr_missing") == {}
+
+
+def test_preview_urls_are_signed_when_served_so_old_threads_keep_their_images(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record = upload(client, "cat.png", PNG, "image/png")
+    created = post(client, "threads.create", input=user_input("look", [record["id"]]))
+    thread_id = created[0]["thread"]["id"]
+    stored_url = created[1]["item"]["attachments"][0]["preview_url"]
+    # Eight days later the URL signed at upload has expired; the one served now has not.
+    later = time.time() + 8 * 24 * 3600
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert client.get(stored_url).status_code == 404
+    items = post(client, "items.list", thread_id=thread_id, order="asc")["data"]
+    served_url = items[0]["attachments"][0]["preview_url"]
+    assert served_url != stored_url
+    preview = client.get(served_url)
+    assert preview.status_code == 200 and preview.content == PNG
+    thread = post(client, "threads.get_by_id", thread_id=thread_id)
+    assert client.get(thread["items"]["data"][0]["attachments"][0]["preview_url"]).content == PNG
