@@ -16,7 +16,7 @@ from chatkit_proto import widget_values as wv
 from chatkit_proto import widgets as w
 from chatkit_proto.actions import ActionConfig
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "reference"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "reference"
 ROOT = TypeAdapter(w.WidgetRoot)
 COMPONENT = TypeAdapter(w.WidgetComponent)
 

@@ -20,8 +20,8 @@ from chatkit_proto.requests import NonStreamingReq, StreamingReq
 from chatkit_proto.schema import build_schema, render
 from chatkit_proto.testing import strategies as S
 from chatkit_proto.widgets import WidgetRoot
+from tests.chatkit_proto.test_reference_fixtures import FIXTURE_NAMES, RESPONSE_MODELS, exchanges
 from tests.profiles import CODEC_SETTINGS
-from tests.test_reference_fixtures import FIXTURE_NAMES, RESPONSE_MODELS, exchanges
 
 try:
     import jsonschema

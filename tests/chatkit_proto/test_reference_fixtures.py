@@ -27,7 +27,7 @@ from chatkit_proto.responses import SyncCustomActionResponse, TranscriptionResul
 from chatkit_proto.threads import Page, Thread
 from tests.sse_parser import parse_stream
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "reference"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "reference"
 FIXTURE_NAMES = sorted(p.name for p in FIXTURES.glob("*.json"))
 
 EVENT: TypeAdapter[Any] = TypeAdapter(ThreadStreamEvent)

@@ -159,7 +159,7 @@ asyncio.run(main())
 
 async def test_sqlite_acknowledged_write_survives_sigkill(db_path: Path) -> None:
     # The process dies without closing the connection or checkpointing the WAL.
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[1]), *sys.path])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[2]), *sys.path])}
     writer = subprocess.Popen(
         [sys.executable, "-c", _WRITER, str(db_path)], stdout=subprocess.PIPE, env=env, text=True
     )
