@@ -53,7 +53,7 @@ class _Data:
 
 @dataclass(slots=True)
 class _End:
-    pass
+    """The part is complete."""
 
 
 _Event = _Headers | _Data | _End

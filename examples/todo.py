@@ -62,7 +62,7 @@ class TodoList:
         return None
 
 
-TODOS = TodoList()
+TASKS = TodoList()
 
 
 def todo_widget(todos: list[Todo]) -> ListView:
@@ -99,14 +99,14 @@ def user_of(ctx: RunContextWrapper[AgentContext]) -> str:
 @function_tool
 async def add_task(ctx: RunContextWrapper[AgentContext], title: str) -> str:
     """Add a task to the user's to-do list."""
-    todo = TODOS.add(user_of(ctx), title)
+    todo = TASKS.add(user_of(ctx), title)
     return f"Added {todo.title} as {todo.id}"
 
 
 @function_tool
 async def list_tasks(ctx: RunContextWrapper[AgentContext]) -> str:
     """Show the user's to-do list."""
-    todos = TODOS.of(user_of(ctx))
+    todos = TASKS.of(user_of(ctx))
     await ctx.context.stream_widget(todo_widget(todos), copy_text=f"{len(todos)} tasks")
     return f"Showed {len(todos)} tasks"
 
@@ -114,7 +114,7 @@ async def list_tasks(ctx: RunContextWrapper[AgentContext]) -> str:
 @function_tool
 async def complete_task(ctx: RunContextWrapper[AgentContext], todo_id: str) -> str:
     """Mark one task as done, by its id."""
-    todo = TODOS.complete(user_of(ctx), todo_id)
+    todo = TASKS.complete(user_of(ctx), todo_id)
     return f"Completed {todo.title}" if todo else f"No task {todo_id}"
 
 
@@ -150,8 +150,8 @@ class TodoServer(ChatKitServer[RequestContext]):
         context: RequestContext,
     ) -> AsyncIterator[ThreadStreamEvent]:
         if action.type == DONE and sender is not None:
-            TODOS.complete(context.user_id, action.payload["id"])
-            widget = todo_widget(TODOS.of(context.user_id))
+            TASKS.complete(context.user_id, action.payload["id"])
+            widget = todo_widget(TASKS.of(context.user_id))
             yield ThreadItemReplacedEvent(item=sender.model_copy(update={"widget": widget}))
 
 

@@ -64,7 +64,7 @@ class Todos:
         return None
 
 
-TODOS = Todos()
+TASKS = Todos()
 
 
 def user_of(ctx: Context[Any]) -> str:
@@ -79,20 +79,20 @@ def user_of(ctx: Context[Any]) -> str:
 @server.tool()
 async def add_task(title: str, ctx: Context[Any]) -> str:
     """Add a task to the user's to-do list."""
-    todo = TODOS.add(user_of(ctx), title.strip())
+    todo = TASKS.add(user_of(ctx), title.strip())
     return f"Added {todo.title} as {todo.id}"
 
 
 @server.tool()
 async def list_tasks(ctx: Context[Any]) -> TodoList:
     """The user's to-do list, with each task's id and whether it is done."""
-    return TodoList(todos=TODOS.of(user_of(ctx)))
+    return TodoList(todos=TASKS.of(user_of(ctx)))
 
 
 @server.tool()
 async def complete_task(todo_id: str, ctx: Context[Any]) -> str:
     """Mark one task as done, by its id (as `list_tasks` shows it)."""
-    todo = TODOS.complete(user_of(ctx), todo_id)
+    todo = TASKS.complete(user_of(ctx), todo_id)
     return f"Completed {todo.title}" if todo else f"No task {todo_id}"
 
 

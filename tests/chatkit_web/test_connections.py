@@ -78,11 +78,11 @@ class Clients:
 
     def _send(self, sock: socket.socket, byte: bytes) -> None:
         try:
-            sock.send(byte)
+            # A full send buffer (BlockingIOError) means the byte waits: the socket is alive.
+            with contextlib.suppress(BlockingIOError):
+                sock.send(byte)
         except (BrokenPipeError, ConnectionResetError):
             self.closed.add(sock)
-        except BlockingIOError:
-            pass
 
     def _read(self, sock: socket.socket) -> None:
         try:
@@ -203,8 +203,9 @@ def _assistant_text(server: Server, thread_id: str) -> str:
 def _peer_gone(sock: socket.socket) -> bool:
     sock.settimeout(10)
     try:
-        while sock.recv(1 << 20):
-            pass
+        received = sock.recv(1 << 20)
+        while received:
+            received = sock.recv(1 << 20)
     except ConnectionResetError:
         return True
     except TimeoutError:
