@@ -117,7 +117,7 @@ def main() -> None:
         )
         app = create_app(config, env={"CHATKIT_SECRET": "bench"})
         if args.prefill_threads:
-            asyncio.run(prefill(app.state.chatkit.store, args.prefill_threads))
+            asyncio.run(prefill(app.state.services.store, args.prefill_threads))
     elif args.kind == "bare-stream":
         frames = [f + b"\n\n" for f in Path(args.frames).read_bytes().split(b"\n\n") if f]
         app = bare.stream_app(frames, args.delay)
