@@ -5,12 +5,15 @@
   bare-stream --frames FILE [--delay S]
   bare-runner --model-script FILE
   bare-json --body NAME=FILE ...
+`--profile FILE` runs the whole server under cProfile and writes its stats to FILE on exit
+(SIGTERM), e.g. to profile a B4 burst: `python -m benchmarks.profile_burst`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import importlib.util
 import logging
 import tempfile
@@ -99,6 +102,7 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.0)
     parser.add_argument("--body", action="append", default=[])
     parser.add_argument("--log-level", default="WARNING")
+    parser.add_argument("--profile", help="write cProfile stats of the whole run to this file")
     args = parser.parse_args()
     logging.basicConfig(level=args.log_level.upper())
 
@@ -130,6 +134,9 @@ def main() -> None:
             bodies[name] = Path(path).read_bytes()
         app = bare.json_app(bodies)
 
+    profiler = cProfile.Profile() if args.profile else None
+    if profiler is not None:
+        profiler.enable()
     uvicorn.run(
         app,
         host="127.0.0.1",
@@ -139,6 +146,9 @@ def main() -> None:
         backlog=2048,
         **fastest(),
     )
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(args.profile)
 
 
 if __name__ == "__main__":
