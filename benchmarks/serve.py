@@ -16,6 +16,8 @@ import asyncio
 import cProfile
 import importlib.util
 import logging
+import signal
+import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -91,6 +93,10 @@ async def prefill(store: Store, threads: int) -> None:
             await store.close()
 
 
+def _exit(signum: int, frame: object) -> None:
+    sys.exit(0)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
@@ -136,19 +142,23 @@ def main() -> None:
 
     profiler = cProfile.Profile() if args.profile else None
     if profiler is not None:
+        # uvicorn re-raises the SIGTERM it stopped on: exit through Python so the stats get out.
+        signal.signal(signal.SIGTERM, _exit)
         profiler.enable()
-    uvicorn.run(
-        app,
-        host="127.0.0.1",
-        port=args.port,
-        log_config=None,
-        access_log=False,
-        backlog=2048,
-        **fastest(),
-    )
-    if profiler is not None:
-        profiler.disable()
-        profiler.dump_stats(args.profile)
+    try:
+        uvicorn.run(
+            app,
+            host="127.0.0.1",
+            port=args.port,
+            log_config=None,
+            access_log=False,
+            backlog=2048,
+            **fastest(),
+        )
+    finally:
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
 
 
 if __name__ == "__main__":
