@@ -192,12 +192,16 @@ class Dispatcher:
         attachments = await self._load_attachments(req.params.input.attachments, ctx)
         thread = ThreadMetadata(id=new_thread_id(), created_at=utc_now())
         async with Rollback(self.store, ctx) as rollback:
-            lease = await self._lease(thread.id, ctx, rollback)
+            lease = self._new_lease(thread.id, rollback)
             rollback.created_thread(thread.id)
-            await self.store.save_thread(thread, ctx)
-            message = await self._save_user_message(
-                thread, req.params.input, attachments, ctx, rollback
-            )
+            await self._attach(thread, attachments, ctx, rollback)
+            message = _user_message(thread, req.params.input, attachments)
+            # The lease, the thread and its message in one call: one round trip where the
+            # store can, so the first events go out sooner.
+            if not await self.store.start_thread(
+                thread, message, lease.token, lease.ttl_seconds, ctx
+            ):
+                raise await self._conflict(thread.id, ctx)
             prologue: list[ThreadCreatedEvent | ThreadItemDoneEvent] = [
                 ThreadCreatedEvent(thread=to_wire_thread(thread)),
                 ThreadItemDoneEvent(item=message),
@@ -402,14 +406,22 @@ class Dispatcher:
         return StreamingResult(frames, turn.thread.id, control=control)
 
     async def _lease(self, thread_id: str, ctx: RequestContext, rollback: Rollback) -> Lease:
+        lease = self._new_lease(thread_id, rollback)
+        if await self.store.acquire_stream_lease(thread_id, lease.token, lease.ttl_seconds, ctx):
+            return lease
+        raise await self._conflict(thread_id, ctx)
+
+    def _new_lease(self, thread_id: str, rollback: Rollback) -> Lease:
         lease = Lease(thread_id, secrets.token_hex(8), self.server.options.stream_lease_seconds)
         # Recorded first: a cancelled acquire may still have taken it.
         rollback.leased(lease)
-        if await self.store.acquire_stream_lease(thread_id, lease.token, lease.ttl_seconds, ctx):
-            return lease
+        return lease
+
+    async def _conflict(self, thread_id: str, ctx: RequestContext) -> ProtocolError:
+        """The error for a thread another stream holds, with when to try again."""
         remaining = await self.store.stream_lease_remaining(thread_id, ctx)
         seconds = max(1, math.ceil(remaining or 0))
-        raise ProtocolError(
+        return ProtocolError(
             "conflict",
             "This thread is already answering another request. "
             f"Try again in {seconds} second{'s' if seconds > 1 else ''}.",
@@ -427,22 +439,24 @@ class Dispatcher:
         ctx: RequestContext,
         rollback: Rollback,
     ) -> UserMessageItem:
+        await self._attach(thread, attachments, ctx, rollback)
+        message = _user_message(thread, message_input, attachments)
+        rollback.added_item(thread.id, message.id)
+        await self.store.add_thread_item(thread.id, message, ctx)
+        return message
+
+    async def _attach(
+        self,
+        thread: ThreadMetadata,
+        attachments: list[Attachment],
+        ctx: RequestContext,
+        rollback: Rollback,
+    ) -> None:
+        """Record the thread the attachments of a new user message now belong to."""
         for attachment in attachments:
             rollback.changing_attachment(attachment.model_copy())
             attachment.thread_id = thread.id
             await self.store.save_attachment(attachment, ctx)
-        message = UserMessageItem(
-            id=new_item_id("message"),
-            thread_id=thread.id,
-            created_at=utc_now(),
-            content=message_input.content,
-            attachments=attachments,
-            quoted_text=message_input.quoted_text,
-            inference_options=message_input.inference_options,
-        )
-        rollback.added_item(thread.id, message.id)
-        await self.store.add_thread_item(thread.id, message, ctx)
-        return message
 
     async def _load_sender(
         self, thread_id: str, item_id: str | None, ctx: RequestContext
@@ -488,6 +502,21 @@ def error_result(error: ProtocolError) -> NonStreamingResult:
 
 def _json(body: object) -> NonStreamingResult:
     return NonStreamingResult(encode_body(body))  # type: ignore[arg-type]
+
+
+def _user_message(
+    thread: ThreadMetadata, message_input: UserMessageInput, attachments: list[Attachment]
+) -> UserMessageItem:
+    """The item for a user's new message, not saved yet."""
+    return UserMessageItem(
+        id=new_item_id("message"),
+        thread_id=thread.id,
+        created_at=utc_now(),
+        content=message_input.content,
+        attachments=attachments,
+        quoted_text=message_input.quoted_text,
+        inference_options=message_input.inference_options,
+    )
 
 
 def _page_size(limit: int | None) -> int:

@@ -592,6 +592,23 @@ class StoreConformance:
         await asyncio.sleep(0.1)
         assert await store.stream_lease_remaining("thr_1", ALICE) is None
 
+    async def test_start_thread_saves_the_thread_its_item_and_lease(self, store: Store) -> None:
+        new = thread("thr_new", 5, title="New")
+        assert await store.start_thread(new, message("msg_1", "thr_new", 5), "tok_a", 60, ALICE)
+        assert (await store.load_thread("thr_new", ALICE)).title == "New"
+        assert await all_item_ids(store, "thr_new", ALICE) == ["msg_1"]
+        assert await store.acquire_stream_lease("thr_new", "tok_b", 60, ALICE) is False
+        with pytest.raises(NotFoundError):
+            await store.load_thread("thr_new", BOB)
+
+    async def test_start_thread_on_a_leased_id_saves_nothing(self, store: Store) -> None:
+        assert await store.acquire_stream_lease("thr_new", "tok_a", 60, ALICE) is True
+        new = thread("thr_new")
+        assert not await store.start_thread(new, message("msg_1", "thr_new"), "tok_b", 60, ALICE)
+        with pytest.raises(NotFoundError):
+            await store.load_thread("thr_new", ALICE)
+        assert await store.acquire_stream_lease("thr_new", "tok_a", 60, ALICE) is True
+
     async def test_concurrent_acquires_have_one_winner(self, store: Store) -> None:
         results = await asyncio.gather(
             *(store.acquire_stream_lease("thr_1", f"tok_{n}", 60, ALICE) for n in range(10))

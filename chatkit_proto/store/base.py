@@ -109,6 +109,25 @@ class Store(ABC, Generic[TContext]):
         token, so a crashed process never blocks a thread for long.
         """
 
+    async def start_thread(
+        self,
+        thread: ThreadMetadata,
+        first_item: ThreadItem,
+        lease_token: str,
+        ttl_seconds: float,
+        ctx: RequestContext,
+    ) -> bool:
+        """Lease a new thread, then save it with its first item; False, saving nothing, if taken.
+
+        Everything a new stream writes before its first event, in one call so that a store can
+        make it one round trip (one transaction); this default makes three.
+        """
+        if not await self.acquire_stream_lease(thread.id, lease_token, ttl_seconds, ctx):
+            return False
+        await self.save_thread(thread, ctx)
+        await self.add_thread_item(thread.id, first_item, ctx)
+        return True
+
     @abstractmethod
     async def release_stream_lease(self, thread_id: str, token: str, ctx: RequestContext) -> None:
         """Give a lease back; a lease held by another token is left alone."""
