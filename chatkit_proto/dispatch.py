@@ -61,7 +61,7 @@ from .rollback import Rollback
 from .store.base import NotFoundError, Store
 from .streams import Lease, OpenStreams, StreamControl
 from .structured_input import StructuredInputAnswer, StructuredInputSubmission
-from .threads import Page, ThreadMetadata, to_wire_thread, wire_thread_plain
+from .threads import Page, ThreadMetadata, to_wire_thread, wire_thread_from_stored
 
 if TYPE_CHECKING:
     from .server import AttachmentStore, ChatKitServer
@@ -305,11 +305,11 @@ class Dispatcher:
 
     async def _threads_list(self, req: ThreadsListReq, ctx: RequestContext) -> Result:
         params = req.params
-        page = await self.store.load_threads(
+        page = await self.store.load_threads_json(
             _page_size(params.limit), params.after, params.order, ctx
         )
         body: dict[str, object] = {
-            "data": [wire_thread_plain(thread) for thread in page.data],
+            "data": [wire_thread_from_stored(doc) for doc in page.data],
             "has_more": page.has_more,
         }
         if page.after is not None:

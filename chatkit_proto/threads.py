@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
+import orjson
 from pydantic import Field
 
 from .base import JSONObject, ProtoModel, Timestamp
@@ -81,12 +82,19 @@ def to_wire_thread(thread: ThreadMetadata, items: Page[ThreadItem] | None = None
     )
 
 
-_METADATA_SERIALIZER = ThreadMetadata.__pydantic_serializer__
+def wire_thread_from_stored(doc: bytes | str) -> dict[str, Any]:
+    """The JSON value of `to_wire_thread` for a stored thread document, not validated again.
 
-
-def wire_thread_plain(thread: ThreadMetadata) -> dict[str, Any]:
-    """The JSON value of `to_wire_thread(thread)`, built without a `Thread` (4x cheaper)."""
-    plain: dict[str, Any] = _METADATA_SERIALIZER.to_python(thread, mode="json", exclude_none=True)
+    The store holds what `thread_json` wrote, the same serialiser with the same keys, so only
+    the nulls go (the wire leaves them out) and the private metadata is blanked. Only the
+    status model nests, and it holds no free-form values whose nulls would have to stay.
+    """
+    plain: dict[str, Any] = orjson.loads(doc)
+    for key in [key for key, value in plain.items() if value is None]:
+        del plain[key]
+    status = plain.get("status")
+    if isinstance(status, dict) and status.get("reason", "") is None:
+        del status["reason"]
     plain["metadata"] = {}
     plain["items"] = {"data": [], "has_more": False}
     return plain

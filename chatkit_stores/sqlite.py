@@ -291,6 +291,15 @@ class SQLiteStore(Store):
         data = [THREAD.validate_json(doc) for doc in docs]
         return Page(data=data, has_more=has_more, after=last)
 
+    async def load_threads_json(
+        self, limit: int, after: str | None, order: Order, ctx: RequestContext
+    ) -> Page[bytes | str]:
+        """One page of the user's threads as their stored documents."""
+        docs, has_more, last = await self._page(
+            "threads", "owner = ?", (ctx.user_id,), limit, after, order
+        )
+        return Page(data=list(docs), has_more=has_more, after=last)
+
     async def delete_thread(self, thread_id: str, ctx: RequestContext) -> None:
         """Delete a thread and (by cascade) its items; an unknown thread does nothing."""
         await self._fetch(

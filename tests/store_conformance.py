@@ -26,6 +26,7 @@ from chatkit_proto.items import (
     UserMessageItem,
 )
 from chatkit_proto.store.base import NotFoundError, Store
+from chatkit_proto.store.rows import THREAD
 from chatkit_proto.threads import ClosedStatus, Page, Thread, ThreadMetadata
 
 ALICE = RequestContext(user_id="alice")
@@ -196,6 +197,18 @@ class StoreConformance:
             assert (ids(threads), threads.has_more) == (["thr_1"], False)
             items = await store.load_thread_items("thr_1", None, limit, "desc", ALICE)
             assert (ids(items), items.has_more) == (["msg_1"], False)
+
+    async def test_threads_as_stored_documents_page_like_the_models(self, store: Store) -> None:
+        for n in range(5):
+            await store.save_thread(thread(f"thr_{n}", n, title=f"T{n}"), ALICE)
+        await store.save_thread(thread("thr_bob", 9), BOB)
+        for order, after in (("asc", None), ("desc", None), ("asc", "thr_1"), ("desc", "thr_3")):
+            models = await store.load_threads(2, after, order, ALICE)
+            docs = await store.load_threads_json(2, after, order, ALICE)
+            assert [THREAD.validate_json(doc) for doc in docs.data] == models.data
+            assert (docs.has_more, docs.after) == (models.has_more, models.after)
+        with pytest.raises(NotFoundError):
+            await store.load_threads_json(2, "thr_bob", "asc", ALICE)
 
     async def test_threads_empty_listing(self, store: Store) -> None:
         page = await store.load_threads(20, None, "desc", ALICE)

@@ -13,6 +13,7 @@ from ..errors import ChatKitError
 from ..items import ThreadItem
 from ..threads import Order as Order
 from ..threads import Page, ThreadMetadata
+from .rows import thread_json
 
 TContext = TypeVar("TContext", bound=RequestContext, default=RequestContext)
 """The request context type of a store's callers (for code typed against `Store[C]`)."""
@@ -58,6 +59,18 @@ class Store(ABC, Generic[TContext]):
         self, limit: int, after: str | None, order: Order, ctx: RequestContext
     ) -> Page[ThreadMetadata]:
         """One page of the user's threads."""
+
+    async def load_threads_json(
+        self, limit: int, after: str | None, order: Order, ctx: RequestContext
+    ) -> Page[bytes | str]:
+        """`load_threads`, each thread as its stored document (`store.rows.thread_json`).
+
+        Listings are served from these documents as they are, not re-validated: a store that
+        keeps them should return them directly. This default serialises `load_threads`.
+        """
+        page = await self.load_threads(limit, after, order, ctx)
+        data: list[bytes | str] = [thread_json(thread) for thread in page.data]
+        return Page(data=data, has_more=page.has_more, after=page.after)
 
     @abstractmethod
     async def delete_thread(self, thread_id: str, ctx: RequestContext) -> None:
