@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, assert_never
 
+import orjson
+
 from .attachments import Attachment
 from .base import utc_now
 from .codec import decode_request, encode_body
@@ -308,13 +310,10 @@ class Dispatcher:
         page = await self.store.load_threads_json(
             _page_size(params.limit), params.after, params.order, ctx
         )
-        body: dict[str, object] = {
-            "data": [wire_thread_from_stored(doc) for doc in page.data],
-            "has_more": page.has_more,
-        }
-        if page.after is not None:
-            body["after"] = page.after
-        return NonStreamingResult(encode_body(body))
+        threads = b",".join(wire_thread_from_stored(doc) for doc in page.data)
+        more = b"true" if page.has_more else b"false"
+        after = b"" if page.after is None else b',"after":' + orjson.dumps(page.after)
+        return NonStreamingResult(b'{"data":[' + threads + b'],"has_more":' + more + after + b"}")
 
     async def _items_list(self, req: ItemsListReq, ctx: RequestContext) -> Result:
         params = req.params

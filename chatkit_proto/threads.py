@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Generic, Literal, TypeVar
 
-import orjson
 from pydantic import Field
 
 from .base import JSONObject, ProtoModel, Timestamp
@@ -82,19 +81,21 @@ def to_wire_thread(thread: ThreadMetadata, items: Page[ThreadItem] | None = None
     )
 
 
-def wire_thread_from_stored(doc: bytes | str) -> dict[str, Any]:
-    """The JSON value of `to_wire_thread` for a stored thread document, not validated again.
+_METADATA_KEY = b',"metadata":'
+_NULLS = (b',"title":null', b',"reason":null', b',"allowed_image_domains":null')
+_WIRE_TAIL = b',"metadata":{},"items":{"data":[],"has_more":false}}'
 
-    The store holds what `thread_json` wrote, the same serialiser with the same keys, so only
-    the nulls go (the wire leaves them out) and the private metadata is blanked. Only the
-    status model nests, and it holds no free-form values whose nulls would have to stay.
+
+def wire_thread_from_stored(doc: bytes | str) -> bytes:
+    """The JSON of `to_wire_thread` for a stored thread document, built without parsing it.
+
+    `doc` is what `thread_json` wrote: the serialiser's fixed key order, `metadata` last and
+    compact. Inside a JSON string every `"` is escaped, so `,"metadata":` and the null
+    fields below can only be the keys themselves: cut the private metadata off, leave the
+    nulls out (the wire omits them), and end as the wire form does.
     """
-    plain: dict[str, Any] = orjson.loads(doc)
-    for key in [key for key, value in plain.items() if value is None]:
-        del plain[key]
-    status = plain.get("status")
-    if isinstance(status, dict) and status.get("reason", "") is None:
-        del status["reason"]
-    plain["metadata"] = {}
-    plain["items"] = {"data": [], "has_more": False}
-    return plain
+    raw = doc.encode() if isinstance(doc, str) else doc
+    head = raw[: raw.index(_METADATA_KEY)]
+    for null in _NULLS:
+        head = head.replace(null, b"")
+    return head + _WIRE_TAIL
