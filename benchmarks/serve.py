@@ -113,6 +113,7 @@ def main() -> None:
     logging.basicConfig(level=args.log_level.upper())
 
     if args.kind == "chatkit":
+        from chatkit_web.gc_tuning import tune_for_serving
         from server import Config, create_app
 
         data_dir = tempfile.mkdtemp(prefix="chatkit_bench_")
@@ -128,6 +129,8 @@ def main() -> None:
         app = create_app(config, env={"CHATKIT_SECRET": "bench"})
         if args.prefill_threads:
             asyncio.run(prefill(app.state.services.store, args.prefill_threads))
+        # As `chatkit-server` does before serving; the bare baselines keep CPython's defaults.
+        tune_for_serving()
     elif args.kind == "bare-stream":
         frames = [f + b"\n\n" for f in Path(args.frames).read_bytes().split(b"\n\n") if f]
         app = bare.stream_app(frames, args.delay)
