@@ -208,7 +208,7 @@ class Dispatcher:
                 ThreadCreatedEvent(thread=to_wire_thread(thread)),
                 ThreadItemDoneEvent(item=message),
             ]
-            turn = Turn(thread, ctx, self.store)
+            turn = Turn(thread, ctx, self.store, known_items=frozenset({message.id}))
             return self._stream(
                 turn, lease, lambda: self.server.respond(thread, message, ctx), prologue
             )

@@ -59,11 +59,17 @@ _RESTART_ERROR = encode_event(ErrorEvent(code="custom", message=RESTART_MESSAGE,
 
 @dataclass(slots=True)
 class Turn:
-    """What one stream works on: the live thread, whose request it is, and the store."""
+    """What one stream works on: the live thread, whose request it is, and the store.
+
+    `known_items`, when given, are all the items the thread held when the stream started
+    (a thread this request created): the stream holds its lease, so no other item can
+    appear, and whether a new item's id is taken needs no store round trip.
+    """
 
     thread: ThreadMetadata
     context: RequestContext
     store: Store
+    known_items: frozenset[str] | None = None
 
 
 async def run_pipeline(
@@ -218,6 +224,8 @@ class _Relay:
         """Whether the store holds another item with this new item's id."""
         if item.id in self.pending or item.id in self.finished:
             return False
+        if self.turn.known_items is not None:
+            return item.id in self.turn.known_items
         try:
             stored = await self.turn.store.load_item(
                 self.turn.thread.id, item.id, self.turn.context
