@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 from asyncio import current_task
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import anyio
 
 from .apply import append_text, apply_update
-from .base import utc_now
+from .base import JSONObject, utc_now
 from .codec import encode_event
 from .context import RequestContext
 from .errors import CustomStreamError, StreamError
@@ -153,6 +155,31 @@ async def run_pipeline(
             await control.end()
 
 
+@dataclass(frozen=True, slots=True)
+class _Saved:
+    """The fields of the thread a responder may change, as the store last had them.
+
+    Copies of those fields only: a deep copy of the whole thread costs a stream more than
+    everything else it does before its first event.
+    """
+
+    title: str | None
+    status: dict[str, Any]
+    metadata: JSONObject
+    allowed_image_domains: list[str] | None
+
+    @classmethod
+    def of(cls, thread: ThreadMetadata) -> _Saved:
+        """The fields of `thread` now, copied so that changes made in place show."""
+        domains = thread.allowed_image_domains
+        return cls(
+            thread.title,
+            dict(thread.status.__dict__),
+            copy.deepcopy(thread.metadata),
+            None if domains is None else list(domains),
+        )
+
+
 class _Relay:
     """The state of one pipeline run: pending items and the thread snapshot."""
 
@@ -163,7 +190,7 @@ class _Relay:
         # Text deltas of pending messages, joined only when needed: appending each delta to
         # the pending text would copy the whole answer per delta (quadratic in its length).
         self.deltas: dict[tuple[str, int], list[str]] = {}
-        self.snapshot = turn.thread.model_copy(deep=True)
+        self.snapshot = _Saved.of(turn.thread)
         # Ids of items this stream finished, and of those it renamed (old id -> ours).
         self.finished: set[str] = set()
         self.renamed: dict[str, str] = {}
@@ -289,7 +316,7 @@ class _Relay:
         # Field by field: comparing the models whole costs several times more per event.
         return (
             thread.title != snapshot.title
-            or thread.status.__dict__ != snapshot.status.__dict__
+            or thread.status.__dict__ != snapshot.status
             or thread.metadata != snapshot.metadata
             or thread.allowed_image_domains != snapshot.allowed_image_domains
         )
@@ -298,7 +325,7 @@ class _Relay:
         """Save the changed thread and frame the `thread.updated` that announces it."""
         thread = self.turn.thread
         await self.turn.store.save_thread(thread, self.turn.context)
-        self.snapshot = thread.model_copy(deep=True)
+        self.snapshot = _Saved.of(thread)
         return encode_event(ThreadUpdatedEvent(thread=to_wire_thread(thread)))
 
     async def persist_interrupted(self, note: str) -> None:

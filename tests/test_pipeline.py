@@ -14,6 +14,7 @@ from chatkit_proto.content import (
 )
 from chatkit_proto.context import RequestContext
 from chatkit_proto.events import (
+    ProgressUpdateEvent,
     StreamEvent,
     TextDelta,
     ThreadItemAddedEvent,
@@ -24,7 +25,7 @@ from chatkit_proto.items import AssistantMessageItem, ThreadItem, UserMessageIte
 from chatkit_proto.pipeline import Turn, run_pipeline
 from chatkit_proto.store.memory import MemoryStore
 from chatkit_proto.streams import Lease, StreamControl
-from chatkit_proto.threads import ThreadMetadata
+from chatkit_proto.threads import LockedStatus, ThreadMetadata
 from chatkit_proto.updates import ContentPartAdded, ContentPartDone, ContentPartTextDelta
 from chatkit_proto.workflows import CustomTask, Workflow
 
@@ -207,3 +208,32 @@ async def test_known_items_answer_whether_an_id_is_taken_without_the_store() -> 
         (new_id, "assistant_message"),
         ("wf", "workflow"),
     ]
+
+
+async def changes_in_place(turn: Turn) -> AsyncIterator[StreamEvent]:
+    """Changes to the thread made in place, one per event."""
+    turn.thread.metadata["seen"] = True
+    yield ProgressUpdateEvent(text="metadata")
+    assert isinstance(turn.thread.status, LockedStatus)
+    turn.thread.status.reason = "busy"
+    yield ProgressUpdateEvent(text="status")
+    assert turn.thread.allowed_image_domains is not None
+    turn.thread.allowed_image_domains.append("example.com")
+    yield ProgressUpdateEvent(text="domains")
+    yield ProgressUpdateEvent(text="nothing changed")
+
+
+async def test_changes_made_in_place_are_saved_and_announced() -> None:
+    store = MemoryStore()
+    thread = ThreadMetadata(
+        id="thr_1", created_at=utc_now(), status=LockedStatus(), allowed_image_domains=[]
+    )
+    await store.save_thread(thread, CTX)
+    turn = Turn(thread, CTX, store)
+    frames = run_pipeline(turn, [], lambda: changes_in_place(turn))
+    types = [json.loads(frame[6:])["type"] for frame in [frame async for frame in frames]]
+    assert types[1:] == ["progress_update", "thread.updated"] * 3 + ["progress_update"]
+    saved = await store.load_thread("thr_1", CTX)
+    assert saved.metadata == {"seen": True}
+    assert saved.status == LockedStatus(reason="busy")
+    assert saved.allowed_image_domains == ["example.com"]
