@@ -9,6 +9,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -133,14 +134,18 @@ class Server:
         self.port = free_port()
         self.args = ["--port", str(self.port), *args]
         self.proc: subprocess.Popen[bytes] | None = None
+        # A file, not a pipe: nobody reads a pipe while the server runs, and a full one blocks
+        # the server's logging (and so the server) mid-benchmark.
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by __exit__
 
     def __enter__(self) -> Server:
         command = [sys.executable, "-m", "benchmarks.serve", *self.args]
-        self.proc = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE)
+        self.proc = subprocess.Popen(command, cwd=ROOT, stderr=self.log)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                error = self.proc.stderr.read().decode() if self.proc.stderr else ""
+                self.log.seek(0)
+                error = self.log.read().decode(errors="replace")
                 raise RuntimeError(f"server exited: {' '.join(command)}\n{error}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
@@ -158,6 +163,7 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self.log.close()
 
     @property
     def pid(self) -> int:

@@ -5,7 +5,8 @@ B3: one `threads.create` at a time, 2,000 deltas, SQLite store; server CPU per d
 sent (and the bare Runner's per-delta cost, measured in-process by B2).
 
 B4: 300 streams started together (50 deltas, 0.02 s before each script event); time to first
-event, wall time, errors and the server's memory, against a bare Starlette + Runner server
+event, wall time, server CPU, errors and the server's memory (and the same at 1,000 streams, to
+show how the cost grows with load), against a bare Starlette + Runner server
 playing the same script (one pre-encoded frame per Runner event).
 """
 
@@ -38,6 +39,7 @@ from chatkit_proto.store.memory import MemoryStore
 
 B3_DELTAS = 2_000
 B4_STREAMS = 300
+B4_LARGE_STREAMS = 1_000
 B4_DELTAS = 50
 B4_DELAY = 0.02
 WARMUP_REQUESTS = 2
@@ -99,7 +101,8 @@ def run_b3(runs: int, requests: int, bare_runner_us: float) -> dict[str, Any]:
     }
 
 
-async def _burst(port: int, path: str, streams: int, deltas: int) -> dict[str, Any]:
+async def burst(port: int, path: str, streams: int, deltas: int) -> dict[str, Any]:
+    """`streams` streams started together: wall time, first-event percentiles, errors."""
     body = create_body()
     started = time.perf_counter()
     results = await asyncio.gather(
@@ -120,10 +123,11 @@ async def _burst(port: int, path: str, streams: int, deltas: int) -> dict[str, A
 def _burst_run(kind: list[str], path: str, streams: int) -> dict[str, float]:
     """A fresh server, a small warm-up, then `streams` streams at once; with memory figures."""
     with Server(*kind) as server:
-        run_async(_burst(server.port, path, 4, B4_DELTAS))
+        run_async(burst(server.port, path, 4, B4_DELTAS))
         before = server.stats()
-        figures = run_async(_burst(server.port, path, streams, B4_DELTAS))
+        figures = run_async(burst(server.port, path, streams, B4_DELTAS))
         after = server.stats()
+    figures["cpu_s"] = after.cpu - before.cpu
     figures["peak_rss_mib"] = after.hwm_kib / 1024
     figures["rss_growth_kib_per_stream"] = (after.hwm_kib - before.rss_kib) / streams
     return figures
@@ -147,6 +151,7 @@ def run_b4(runs: int, streams: int = B4_STREAMS) -> dict[str, Any]:
                     target.setdefault(name, []).append(value)
     p99_ratio = [a / b for a, b in zip(ours["p99_first_ms"], bare["p99_first_ms"], strict=True)]
     wall_ratio = [a / b for a, b in zip(ours["wall_s"], bare["wall_s"], strict=True)]
+    cpu_ratio = [a / b for a, b in zip(ours["cpu_s"], bare["cpu_s"], strict=True)]
     return {
         "streams": streams,
         "deltas": B4_DELTAS,
@@ -155,4 +160,5 @@ def run_b4(runs: int, streams: int = B4_STREAMS) -> dict[str, Any]:
         **{f"bare_{name}": summary(values) for name, values in bare.items()},
         "p99_first_ratio": summary(p99_ratio),
         "wall_ratio": summary(wall_ratio),
+        "cpu_ratio": summary(cpu_ratio),
     }

@@ -5,14 +5,19 @@
   bare-stream --frames FILE [--delay S]
   bare-runner --model-script FILE
   bare-json --body NAME=FILE ...
+`--profile FILE` runs the whole server under cProfile and writes its stats to FILE on exit
+(SIGTERM), e.g. to profile a B4 burst: `python -m benchmarks.profile_burst`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import importlib.util
 import logging
+import signal
+import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -88,6 +93,10 @@ async def prefill(store: Store, threads: int) -> None:
             await store.close()
 
 
+def _exit(signum: int, frame: object) -> None:
+    sys.exit(0)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
@@ -99,10 +108,12 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.0)
     parser.add_argument("--body", action="append", default=[])
     parser.add_argument("--log-level", default="WARNING")
+    parser.add_argument("--profile", help="write cProfile stats of the whole run to this file")
     args = parser.parse_args()
     logging.basicConfig(level=args.log_level.upper())
 
     if args.kind == "chatkit":
+        from chatkit_web.gc_tuning import tune_for_serving
         from server import Config, create_app
 
         data_dir = tempfile.mkdtemp(prefix="chatkit_bench_")
@@ -117,7 +128,9 @@ def main() -> None:
         )
         app = create_app(config, env={"CHATKIT_SECRET": "bench"})
         if args.prefill_threads:
-            asyncio.run(prefill(app.state.chatkit.store, args.prefill_threads))
+            asyncio.run(prefill(app.state.services.store, args.prefill_threads))
+        # As `chatkit-server` does before serving; the bare baselines keep CPython's defaults.
+        tune_for_serving()
     elif args.kind == "bare-stream":
         frames = [f + b"\n\n" for f in Path(args.frames).read_bytes().split(b"\n\n") if f]
         app = bare.stream_app(frames, args.delay)
@@ -130,15 +143,25 @@ def main() -> None:
             bodies[name] = Path(path).read_bytes()
         app = bare.json_app(bodies)
 
-    uvicorn.run(
-        app,
-        host="127.0.0.1",
-        port=args.port,
-        log_config=None,
-        access_log=False,
-        backlog=2048,
-        **fastest(),
-    )
+    profiler = cProfile.Profile() if args.profile else None
+    if profiler is not None:
+        # uvicorn re-raises the SIGTERM it stopped on: exit through Python so the stats get out.
+        signal.signal(signal.SIGTERM, _exit)
+        profiler.enable()
+    try:
+        uvicorn.run(
+            app,
+            host="127.0.0.1",
+            port=args.port,
+            log_config=None,
+            access_log=False,
+            backlog=2048,
+            **fastest(),
+        )
+    finally:
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
 
 
 if __name__ == "__main__":

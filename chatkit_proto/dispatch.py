@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, assert_never
 
+import orjson
+
 from .attachment_store import AttachmentStore, PresentsAttachments
 from .attachments import Attachment
 from .base import utc_now
@@ -62,7 +64,7 @@ from .rollback import Rollback
 from .store.base import NotFoundError, Store
 from .streams import Lease, OpenStreams, StreamControl
 from .structured_input import StructuredInputAnswer, StructuredInputSubmission
-from .threads import Page, ThreadMetadata, to_wire_thread, wire_thread_plain
+from .threads import Page, ThreadMetadata, to_wire_thread, wire_thread_from_stored
 
 if TYPE_CHECKING:
     from .server import ChatKitServer
@@ -193,17 +195,21 @@ class Dispatcher:
         attachments = await self._load_attachments(req.params.input.attachments, ctx)
         thread = ThreadMetadata(id=new_thread_id(), created_at=utc_now())
         async with Rollback(self.store, ctx) as rollback:
-            lease = await self._lease(thread.id, ctx, rollback)
+            lease = self._new_lease(thread.id, rollback)
             rollback.created_thread(thread.id)
-            await self.store.save_thread(thread, ctx)
-            message = await self._save_user_message(
-                thread, req.params.input, attachments, ctx, rollback
-            )
+            await self._attach(thread, attachments, ctx, rollback)
+            message = _user_message(thread, req.params.input, attachments)
+            # The lease, the thread and its message in one call: one round trip where the
+            # store can, so the first events go out sooner.
+            if not await self.store.start_thread(
+                thread, message, lease.token, lease.ttl_seconds, ctx
+            ):
+                raise await self._conflict(thread.id, ctx)
             prologue: list[ThreadCreatedEvent | ThreadItemDoneEvent] = [
                 ThreadCreatedEvent(thread=to_wire_thread(thread)),
                 ThreadItemDoneEvent(item=self._presented(message, ctx)),
             ]
-            turn = Turn(thread, ctx, self.store)
+            turn = Turn(thread, ctx, self.store, known_items=frozenset({message.id}))
             return self._stream(
                 turn, lease, lambda: self.server.respond(thread, message, ctx), prologue
             )
@@ -302,16 +308,13 @@ class Dispatcher:
 
     async def _threads_list(self, req: ThreadsListReq, ctx: RequestContext) -> Result:
         params = req.params
-        page = await self.store.load_threads(
+        page = await self.store.load_threads_json(
             _page_size(params.limit), params.after, params.order, ctx
         )
-        body: dict[str, object] = {
-            "data": [wire_thread_plain(thread) for thread in page.data],
-            "has_more": page.has_more,
-        }
-        if page.after is not None:
-            body["after"] = page.after
-        return NonStreamingResult(encode_body(body))
+        threads = b",".join(wire_thread_from_stored(doc) for doc in page.data)
+        more = b"true" if page.has_more else b"false"
+        after = b"" if page.after is None else b',"after":' + orjson.dumps(page.after)
+        return NonStreamingResult(b'{"data":[' + threads + b'],"has_more":' + more + after + b"}")
 
     async def _items_list(self, req: ItemsListReq, ctx: RequestContext) -> Result:
         params = req.params
@@ -403,14 +406,22 @@ class Dispatcher:
         return StreamingResult(frames, turn.thread.id, control=control)
 
     async def _lease(self, thread_id: str, ctx: RequestContext, rollback: Rollback) -> Lease:
+        lease = self._new_lease(thread_id, rollback)
+        if await self.store.acquire_stream_lease(thread_id, lease.token, lease.ttl_seconds, ctx):
+            return lease
+        raise await self._conflict(thread_id, ctx)
+
+    def _new_lease(self, thread_id: str, rollback: Rollback) -> Lease:
         lease = Lease(thread_id, secrets.token_hex(8), self.server.options.stream_lease_seconds)
         # Recorded first: a cancelled acquire may still have taken it.
         rollback.leased(lease)
-        if await self.store.acquire_stream_lease(thread_id, lease.token, lease.ttl_seconds, ctx):
-            return lease
+        return lease
+
+    async def _conflict(self, thread_id: str, ctx: RequestContext) -> ProtocolError:
+        """The error for a thread another stream holds, with when to try again."""
         remaining = await self.store.stream_lease_remaining(thread_id, ctx)
         seconds = max(1, math.ceil(remaining or 0))
-        raise ProtocolError(
+        return ProtocolError(
             "conflict",
             "This thread is already answering another request. "
             f"Try again in {seconds} second{'s' if seconds > 1 else ''}.",
@@ -428,22 +439,24 @@ class Dispatcher:
         ctx: RequestContext,
         rollback: Rollback,
     ) -> UserMessageItem:
+        await self._attach(thread, attachments, ctx, rollback)
+        message = _user_message(thread, message_input, attachments)
+        rollback.added_item(thread.id, message.id)
+        await self.store.add_thread_item(thread.id, message, ctx)
+        return message
+
+    async def _attach(
+        self,
+        thread: ThreadMetadata,
+        attachments: list[Attachment],
+        ctx: RequestContext,
+        rollback: Rollback,
+    ) -> None:
+        """Record the thread the attachments of a new user message now belong to."""
         for attachment in attachments:
             rollback.changing_attachment(attachment.model_copy())
             attachment.thread_id = thread.id
             await self.store.save_attachment(attachment, ctx)
-        message = UserMessageItem(
-            id=new_item_id("message"),
-            thread_id=thread.id,
-            created_at=utc_now(),
-            content=message_input.content,
-            attachments=attachments,
-            quoted_text=message_input.quoted_text,
-            inference_options=message_input.inference_options,
-        )
-        rollback.added_item(thread.id, message.id)
-        await self.store.add_thread_item(thread.id, message, ctx)
-        return message
 
     async def _load_sender(
         self, thread_id: str, item_id: str | None, ctx: RequestContext
@@ -511,6 +524,21 @@ def error_result(error: ProtocolError) -> NonStreamingResult:
 
 def _json(body: object) -> NonStreamingResult:
     return NonStreamingResult(encode_body(body))  # type: ignore[arg-type]
+
+
+def _user_message(
+    thread: ThreadMetadata, message_input: UserMessageInput, attachments: list[Attachment]
+) -> UserMessageItem:
+    """The item for a user's new message, not saved yet."""
+    return UserMessageItem(
+        id=new_item_id("message"),
+        thread_id=thread.id,
+        created_at=utc_now(),
+        content=message_input.content,
+        attachments=attachments,
+        quoted_text=message_input.quoted_text,
+        inference_options=message_input.inference_options,
+    )
 
 
 def _page_size(limit: int | None) -> int:

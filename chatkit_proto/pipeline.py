@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 from asyncio import current_task
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import anyio
 
 from .apply import append_text, apply_update
-from .base import utc_now
+from .base import JSONObject, utc_now
 from .codec import encode_event
 from .context import RequestContext
 from .errors import CustomStreamError, StreamError
@@ -59,11 +61,17 @@ _RESTART_ERROR = encode_event(ErrorEvent(code="custom", message=RESTART_MESSAGE,
 
 @dataclass(slots=True)
 class Turn:
-    """What one stream works on: the live thread, whose request it is, and the store."""
+    """What one stream works on: the live thread, whose request it is, and the store.
+
+    `known_items`, when given, are all the items the thread held when the stream started
+    (a thread this request created): the stream holds its lease, so no other item can
+    appear, and whether a new item's id is taken needs no store round trip.
+    """
 
     thread: ThreadMetadata
     context: RequestContext
     store: Store
+    known_items: frozenset[str] | None = None
 
 
 async def run_pipeline(
@@ -147,6 +155,31 @@ async def run_pipeline(
             await control.end()
 
 
+@dataclass(frozen=True, slots=True)
+class _Saved:
+    """The fields of the thread a responder may change, as the store last had them.
+
+    Copies of those fields only: a deep copy of the whole thread costs a stream more than
+    everything else it does before its first event.
+    """
+
+    title: str | None
+    status: dict[str, Any]
+    metadata: JSONObject
+    allowed_image_domains: list[str] | None
+
+    @classmethod
+    def of(cls, thread: ThreadMetadata) -> _Saved:
+        """The fields of `thread` now, copied so that changes made in place show."""
+        domains = thread.allowed_image_domains
+        return cls(
+            thread.title,
+            dict(thread.status.__dict__),
+            copy.deepcopy(thread.metadata),
+            None if domains is None else list(domains),
+        )
+
+
 class _Relay:
     """The state of one pipeline run: pending items and the thread snapshot."""
 
@@ -157,7 +190,7 @@ class _Relay:
         # Text deltas of pending messages, joined only when needed: appending each delta to
         # the pending text would copy the whole answer per delta (quadratic in its length).
         self.deltas: dict[tuple[str, int], list[str]] = {}
-        self.snapshot = turn.thread.model_copy(deep=True)
+        self.snapshot = _Saved.of(turn.thread)
         # Ids of items this stream finished, and of those it renamed (old id -> ours).
         self.finished: set[str] = set()
         self.renamed: dict[str, str] = {}
@@ -218,6 +251,8 @@ class _Relay:
         """Whether the store holds another item with this new item's id."""
         if item.id in self.pending or item.id in self.finished:
             return False
+        if self.turn.known_items is not None:
+            return item.id in self.turn.known_items
         try:
             stored = await self.turn.store.load_item(
                 self.turn.thread.id, item.id, self.turn.context
@@ -281,7 +316,7 @@ class _Relay:
         # Field by field: comparing the models whole costs several times more per event.
         return (
             thread.title != snapshot.title
-            or thread.status.__dict__ != snapshot.status.__dict__
+            or thread.status.__dict__ != snapshot.status
             or thread.metadata != snapshot.metadata
             or thread.allowed_image_domains != snapshot.allowed_image_domains
         )
@@ -290,7 +325,7 @@ class _Relay:
         """Save the changed thread and frame the `thread.updated` that announces it."""
         thread = self.turn.thread
         await self.turn.store.save_thread(thread, self.turn.context)
-        self.snapshot = thread.model_copy(deep=True)
+        self.snapshot = _Saved.of(thread)
         return encode_event(ThreadUpdatedEvent(thread=to_wire_thread(thread)))
 
     async def persist_interrupted(self, note: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import Field
 
@@ -81,12 +81,21 @@ def to_wire_thread(thread: ThreadMetadata, items: Page[ThreadItem] | None = None
     )
 
 
-_METADATA_SERIALIZER = ThreadMetadata.__pydantic_serializer__
+_METADATA_KEY = b',"metadata":'
+_NULLS = (b',"title":null', b',"reason":null', b',"allowed_image_domains":null')
+_WIRE_TAIL = b',"metadata":{},"items":{"data":[],"has_more":false}}'
 
 
-def wire_thread_plain(thread: ThreadMetadata) -> dict[str, Any]:
-    """The JSON value of `to_wire_thread(thread)`, built without a `Thread` (4x cheaper)."""
-    plain: dict[str, Any] = _METADATA_SERIALIZER.to_python(thread, mode="json", exclude_none=True)
-    plain["metadata"] = {}
-    plain["items"] = {"data": [], "has_more": False}
-    return plain
+def wire_thread_from_stored(doc: bytes | str) -> bytes:
+    """The JSON of `to_wire_thread` for a stored thread document, built without parsing it.
+
+    `doc` is what `thread_json` wrote: the serialiser's fixed key order, `metadata` last and
+    compact. Inside a JSON string every `"` is escaped, so `,"metadata":` and the null
+    fields below can only be the keys themselves: cut the private metadata off, leave the
+    nulls out (the wire omits them), and end as the wire form does.
+    """
+    raw = doc.encode() if isinstance(doc, str) else doc
+    head = raw[: raw.index(_METADATA_KEY)]
+    for null in _NULLS:
+        head = head.replace(null, b"")
+    return head + _WIRE_TAIL

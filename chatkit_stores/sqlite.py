@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -96,6 +98,59 @@ UPSERT_THREAD_SQL = (
 """The statement behind `save_thread`; with `thread_row` it lets bulk loaders batch it."""
 
 
+_ADD_ITEM_SQL = (
+    "INSERT INTO items (owner, thread_id, id, created_at, data) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (owner, thread_id, id) DO UPDATE SET data = excluded.data"
+)
+# One write statement holds SQLite's write lock from the conflict check to the update, so two
+# processes can never both win. RETURNING yields the row only when this token now holds it:
+# inserted, renewed, or taken over from an expired lease.
+_ACQUIRE_LEASE_SQL = (
+    "INSERT INTO stream_leases (owner, thread_id, token, expires_at) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (owner, thread_id) DO UPDATE "
+    "SET token = excluded.token, expires_at = excluded.expires_at "
+    "WHERE stream_leases.token = excluded.token OR stream_leases.expires_at <= ? "
+    "RETURNING token"
+)
+
+T = TypeVar("T")
+
+
+def _item_row(
+    thread_id: str, item: ThreadItem, ctx: RequestContext
+) -> tuple[str, str, str, int, str]:
+    return (ctx.user_id, thread_id, item.id, _micros(item.created_at), item_json(item).decode())
+
+
+def _lease_row(
+    thread_id: str, token: str, ttl_seconds: float, ctx: RequestContext
+) -> tuple[str, str, str, float, float]:
+    # Wall-clock time: the expiry is compared by every process sharing the file.
+    now = time.time()
+    return (ctx.user_id, thread_id, token, now + ttl_seconds, now)
+
+
+def _start_thread(
+    db: sqlite3.Connection,
+    lease: tuple[str, str, str, float, float],
+    thread: tuple[str, str, int, str],
+    item: tuple[str, str, str, int, str],
+) -> bool:
+    """`SQLiteStore.start_thread`'s transaction, run whole on aiosqlite's worker thread."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if not db.execute(_ACQUIRE_LEASE_SQL, lease).fetchall():
+            db.execute("ROLLBACK")
+            return False
+        db.execute(UPSERT_THREAD_SQL, thread)
+        db.execute(_ADD_ITEM_SQL, item)
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+    return True
+
+
 def thread_row(thread: ThreadMetadata, ctx: RequestContext) -> tuple[str, str, int, str]:
     """The parameters of `UPSERT_THREAD_SQL` for one thread."""
     return (
@@ -112,7 +167,8 @@ class SQLiteStore(Store):
     Every row carries its owner and every statement filters on it, so another user's id
     behaves exactly like an unknown one. Several processes may share the file.
 
-    Every operation is one statement in autocommit mode (two only on rare paths): it is
+    Every operation is one statement in autocommit mode (two only on rare paths; a new
+    stream's writes are one transaction run whole on the worker thread): it is
     atomic on its own, needs no explicit transaction that a cancelled coroutine could leave
     open on the shared connection, and costs one hop to aiosqlite's worker thread, which
     dominates latency far more than SQLite itself does.
@@ -154,6 +210,19 @@ class SQLiteStore(Store):
             raise RuntimeError("SQLiteStore used before open() or after close()")
         # aiosqlite runs statements one at a time on its own thread, in call order.
         return list(await self._db.execute_fetchall(sql, params))
+
+    async def _in_worker(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` on aiosqlite's thread: several statements for the price of one hop.
+
+        The function runs to its end there even if the awaiting coroutine is cancelled, so a
+        transaction it opens is always closed. aiosqlite has no public way to do this; its own
+        methods are built on `_execute` the same way.
+        """
+        if self._db is None:
+            raise RuntimeError("SQLiteStore used before open() or after close()")
+        db = self._db
+        result: T = await db._execute(work, db._conn)  # type: ignore[no-untyped-call]
+        return result
 
     async def _exists(self, table: str, scope: str, params: tuple[Any, ...]) -> bool:
         return bool(await self._fetch(f"SELECT 1 FROM {table} WHERE {scope}", params))
@@ -222,6 +291,15 @@ class SQLiteStore(Store):
         data = [THREAD.validate_json(doc) for doc in docs]
         return Page(data=data, has_more=has_more, after=last)
 
+    async def load_threads_json(
+        self, limit: int, after: str | None, order: Order, ctx: RequestContext
+    ) -> Page[bytes | str]:
+        """One page of the user's threads as their stored documents."""
+        docs, has_more, last = await self._page(
+            "threads", "owner = ?", (ctx.user_id,), limit, after, order
+        )
+        return Page(data=list(docs), has_more=has_more, after=last)
+
     async def delete_thread(self, thread_id: str, ctx: RequestContext) -> None:
         """Delete a thread and (by cascade) its items; an unknown thread does nothing."""
         await self._fetch(
@@ -252,18 +330,7 @@ class SQLiteStore(Store):
     async def add_thread_item(self, thread_id: str, item: ThreadItem, ctx: RequestContext) -> None:
         """Insert an item; an existing id is replaced in place (SPEC §18 q46)."""
         try:
-            await self._fetch(
-                "INSERT INTO items (owner, thread_id, id, created_at, data) "
-                "VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (owner, thread_id, id) DO UPDATE SET data = excluded.data",
-                (
-                    ctx.user_id,
-                    thread_id,
-                    item.id,
-                    _micros(item.created_at),
-                    item_json(item).decode(),
-                ),
-            )
+            await self._fetch(_ADD_ITEM_SQL, _item_row(thread_id, item, ctx))
         except sqlite3.IntegrityError as error:
             # The only constraint a well-formed row can break is the thread foreign key.
             raise NotFoundError("thread", thread_id) from error
@@ -317,21 +384,23 @@ class SQLiteStore(Store):
         self, thread_id: str, token: str, ttl_seconds: float, ctx: RequestContext
     ) -> bool:
         """Claim the right to stream on a thread; False while another live lease holds it."""
-        # Wall-clock time: the expiry is compared by every process sharing the file.
-        now = time.time()
-        # One write statement holds SQLite's write lock from the conflict check to the update,
-        # so two processes can never both win. RETURNING yields the row only when this token
-        # now holds it: inserted, renewed, or taken over from an expired lease.
-        rows = await self._fetch(
-            "INSERT INTO stream_leases (owner, thread_id, token, expires_at) "
-            "VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (owner, thread_id) DO UPDATE "
-            "SET token = excluded.token, expires_at = excluded.expires_at "
-            "WHERE stream_leases.token = excluded.token OR stream_leases.expires_at <= ? "
-            "RETURNING token",
-            (ctx.user_id, thread_id, token, now + ttl_seconds, now),
-        )
+        rows = await self._fetch(_ACQUIRE_LEASE_SQL, _lease_row(thread_id, token, ttl_seconds, ctx))
         return bool(rows)
+
+    async def start_thread(
+        self,
+        thread: ThreadMetadata,
+        first_item: ThreadItem,
+        lease_token: str,
+        ttl_seconds: float,
+        ctx: RequestContext,
+    ) -> bool:
+        """Lease a new thread and save it with its first item: one transaction, one hop."""
+        lease = _lease_row(thread.id, lease_token, ttl_seconds, ctx)
+        rows = (thread_row(thread, ctx), _item_row(thread.id, first_item, ctx))
+        return await self._in_worker(
+            partial(_start_thread, lease=lease, thread=rows[0], item=rows[1])
+        )
 
     async def release_stream_lease(self, thread_id: str, token: str, ctx: RequestContext) -> None:
         """Give a lease back; a lease held by another token is left alone."""

@@ -20,6 +20,7 @@ from .auth import refuse_anonymous_exposure
 from .config import Config, env_of, load_config
 from .connections import ServerConfig, connection_cap
 from .factory import create_app
+from .gc_tuning import tune_for_serving
 from .logs import configure_logging
 from .services import is_postgres, sqlite_path
 
@@ -44,6 +45,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(2) from None
     announce(config, sock)
     if config.workers == 1:
+        tune_for_serving()
         server = uvicorn.Server(server_config(config, app))
         server.run(sockets=[sock])
     else:
@@ -74,7 +76,9 @@ def worker_app() -> Starlette:
     """The application of one `--workers` process, from the settings its parent exported."""
     config = load_config([], os.environ)
     configure_logging(config.log_level, config.log_format)
-    return create_app(config)
+    app = create_app(config)
+    tune_for_serving()
+    return app
 
 
 def config_environment(config: Config) -> dict[str, str]:

@@ -26,6 +26,7 @@ from chatkit_proto.items import (
     UserMessageItem,
 )
 from chatkit_proto.store.base import NotFoundError, Store
+from chatkit_proto.store.rows import THREAD
 from chatkit_proto.threads import ClosedStatus, Page, Thread, ThreadMetadata
 
 ALICE = RequestContext(user_id="alice")
@@ -196,6 +197,18 @@ class StoreConformance:
             assert (ids(threads), threads.has_more) == (["thr_1"], False)
             items = await store.load_thread_items("thr_1", None, limit, "desc", ALICE)
             assert (ids(items), items.has_more) == (["msg_1"], False)
+
+    async def test_threads_as_stored_documents_page_like_the_models(self, store: Store) -> None:
+        for n in range(5):
+            await store.save_thread(thread(f"thr_{n}", n, title=f"T{n}"), ALICE)
+        await store.save_thread(thread("thr_bob", 9), BOB)
+        for order, after in (("asc", None), ("desc", None), ("asc", "thr_1"), ("desc", "thr_3")):
+            models = await store.load_threads(2, after, order, ALICE)
+            docs = await store.load_threads_json(2, after, order, ALICE)
+            assert [THREAD.validate_json(doc) for doc in docs.data] == models.data
+            assert (docs.has_more, docs.after) == (models.has_more, models.after)
+        with pytest.raises(NotFoundError):
+            await store.load_threads_json(2, "thr_bob", "asc", ALICE)
 
     async def test_threads_empty_listing(self, store: Store) -> None:
         page = await store.load_threads(20, None, "desc", ALICE)
@@ -591,6 +604,23 @@ class StoreConformance:
         await store.acquire_stream_lease("thr_1", "tok_a", 0.05, ALICE)
         await asyncio.sleep(0.1)
         assert await store.stream_lease_remaining("thr_1", ALICE) is None
+
+    async def test_start_thread_saves_the_thread_its_item_and_lease(self, store: Store) -> None:
+        new = thread("thr_new", 5, title="New")
+        assert await store.start_thread(new, message("msg_1", "thr_new", 5), "tok_a", 60, ALICE)
+        assert (await store.load_thread("thr_new", ALICE)).title == "New"
+        assert await all_item_ids(store, "thr_new", ALICE) == ["msg_1"]
+        assert await store.acquire_stream_lease("thr_new", "tok_b", 60, ALICE) is False
+        with pytest.raises(NotFoundError):
+            await store.load_thread("thr_new", BOB)
+
+    async def test_start_thread_on_a_leased_id_saves_nothing(self, store: Store) -> None:
+        assert await store.acquire_stream_lease("thr_new", "tok_a", 60, ALICE) is True
+        new = thread("thr_new")
+        assert not await store.start_thread(new, message("msg_1", "thr_new"), "tok_b", 60, ALICE)
+        with pytest.raises(NotFoundError):
+            await store.load_thread("thr_new", ALICE)
+        assert await store.acquire_stream_lease("thr_new", "tok_a", 60, ALICE) is True
 
     async def test_concurrent_acquires_have_one_winner(self, store: Store) -> None:
         results = await asyncio.gather(

@@ -298,7 +298,9 @@ class ConformanceServer(ChatKitServer):
         agent_input = await simple_to_agent_input(list(reversed(recent.data)))
         agent_context = AgentContext(thread, self.store, context, newest_items=recent.data)
         result = Runner.run_streamed(
-            self.agent,
+            # A clone per run: the SDK checks every run's tools against each concurrent run
+            # of the same Agent object, a cost that grows with the number of open streams.
+            self.agent.clone(),
             agent_input,
             context=agent_context,
             run_config=RunConfig(model=self.model, tracing_disabled=True),

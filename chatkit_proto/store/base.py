@@ -13,6 +13,7 @@ from ..errors import ChatKitError
 from ..items import ThreadItem
 from ..threads import Order as Order
 from ..threads import Page, ThreadMetadata
+from .rows import thread_json
 
 TContext = TypeVar("TContext", bound=RequestContext, default=RequestContext)
 """The request context type of a store's callers (for code typed against `Store[C]`)."""
@@ -58,6 +59,18 @@ class Store(ABC, Generic[TContext]):
         self, limit: int, after: str | None, order: Order, ctx: RequestContext
     ) -> Page[ThreadMetadata]:
         """One page of the user's threads."""
+
+    async def load_threads_json(
+        self, limit: int, after: str | None, order: Order, ctx: RequestContext
+    ) -> Page[bytes | str]:
+        """`load_threads`, each thread as its stored document (`store.rows.thread_json`).
+
+        Listings are served from these documents as they are, not re-validated: a store that
+        keeps them should return them directly. This default serialises `load_threads`.
+        """
+        page = await self.load_threads(limit, after, order, ctx)
+        data: list[bytes | str] = [thread_json(thread) for thread in page.data]
+        return Page(data=data, has_more=page.has_more, after=page.after)
 
     @abstractmethod
     async def delete_thread(self, thread_id: str, ctx: RequestContext) -> None:
@@ -108,6 +121,25 @@ class Store(ABC, Generic[TContext]):
         A lease expires after `ttl_seconds` unless renewed by acquiring it again with the same
         token, so a crashed process never blocks a thread for long.
         """
+
+    async def start_thread(
+        self,
+        thread: ThreadMetadata,
+        first_item: ThreadItem,
+        lease_token: str,
+        ttl_seconds: float,
+        ctx: RequestContext,
+    ) -> bool:
+        """Lease a new thread, then save it with its first item; False, saving nothing, if taken.
+
+        Everything a new stream writes before its first event, in one call so that a store can
+        make it one round trip (one transaction); this default makes three.
+        """
+        if not await self.acquire_stream_lease(thread.id, lease_token, ttl_seconds, ctx):
+            return False
+        await self.save_thread(thread, ctx)
+        await self.add_thread_item(thread.id, first_item, ctx)
+        return True
 
     @abstractmethod
     async def release_stream_lease(self, thread_id: str, token: str, ctx: RequestContext) -> None:

@@ -50,6 +50,12 @@ class MemoryStore(Store):
         threads = [THREAD.validate_json(row) for row in page.data]
         return Page(data=threads, has_more=page.has_more, after=page.after)
 
+    async def load_threads_json(
+        self, limit: int, after: str | None, order: Order, ctx: RequestContext
+    ) -> Page[bytes | str]:
+        page = self._owned_threads(ctx).page(limit, after, order)
+        return Page(data=list(page.data), has_more=page.has_more, after=page.after)
+
     async def delete_thread(self, thread_id: str, ctx: RequestContext) -> None:
         self._owned_threads(ctx).delete(thread_id)
         self._items.pop((ctx.user_id, thread_id), None)

@@ -7,20 +7,25 @@ import json
 from collections.abc import AsyncIterator
 
 from chatkit_proto.base import utc_now
-from chatkit_proto.content import AssistantMessageContent
+from chatkit_proto.content import (
+    AssistantMessageContent,
+    InferenceOptions,
+    UserMessageTextContent,
+)
 from chatkit_proto.context import RequestContext
 from chatkit_proto.events import (
+    ProgressUpdateEvent,
     StreamEvent,
     TextDelta,
     ThreadItemAddedEvent,
     ThreadItemDoneEvent,
     ThreadItemUpdatedEvent,
 )
-from chatkit_proto.items import AssistantMessageItem, WorkflowItem
+from chatkit_proto.items import AssistantMessageItem, ThreadItem, UserMessageItem, WorkflowItem
 from chatkit_proto.pipeline import Turn, run_pipeline
 from chatkit_proto.store.memory import MemoryStore
 from chatkit_proto.streams import Lease, StreamControl
-from chatkit_proto.threads import ThreadMetadata
+from chatkit_proto.threads import LockedStatus, ThreadMetadata
 from chatkit_proto.updates import ContentPartAdded, ContentPartDone, ContentPartTextDelta
 from chatkit_proto.workflows import CustomTask, Workflow
 
@@ -170,3 +175,65 @@ async def test_a_new_item_never_overwrites_a_finished_one_with_its_id() -> None:
     assert [part.text for part in items[2].content] == ["second"]  # type: ignore[union-attr]
     # A workflow may be sent again to continue it (SPEC §18 q46): updated in place.
     assert items[1].workflow.tasks[0].title == "second"  # type: ignore[union-attr]
+
+
+class _NoItemLookups(MemoryStore):
+    """A memory store that fails the test if the pipeline looks an item up."""
+
+    async def load_item(self, thread_id: str, item_id: str, ctx: RequestContext) -> ThreadItem:
+        raise AssertionError("the pipeline asked the store whether an id is taken")
+
+
+async def test_known_items_answer_whether_an_id_is_taken_without_the_store() -> None:
+    store = _NoItemLookups()
+    thread = ThreadMetadata(id="thr_1", created_at=utc_now())
+    await store.save_thread(thread, CTX)
+    question = UserMessageItem(
+        id="m",
+        thread_id="thr_1",
+        created_at=utc_now(),
+        content=[UserMessageTextContent(text="hi")],
+        inference_options=InferenceOptions(),
+    )
+    await store.add_thread_item("thr_1", question, CTX)
+    turn = Turn(thread, CTX, store, known_items=frozenset({"m"}))
+    frames = run_pipeline(turn, [], lambda: same_ids(turn, "answer"))
+    events = [json.loads(frame[6:]) async for frame in frames][1:]
+    # "m" is the user's message: the answer is renamed; "wf" is new and keeps its id.
+    (new_id,) = {event.get("item_id") or event["item"]["id"] for event in events[:4]}
+    assert new_id.startswith("msg_")
+    items = (await store.load_thread_items("thr_1", None, 10, "asc", CTX)).data
+    assert [(item.id, item.type) for item in items] == [
+        ("m", "user_message"),
+        (new_id, "assistant_message"),
+        ("wf", "workflow"),
+    ]
+
+
+async def changes_in_place(turn: Turn) -> AsyncIterator[StreamEvent]:
+    """Changes to the thread made in place, one per event."""
+    turn.thread.metadata["seen"] = True
+    yield ProgressUpdateEvent(text="metadata")
+    assert isinstance(turn.thread.status, LockedStatus)
+    turn.thread.status.reason = "busy"
+    yield ProgressUpdateEvent(text="status")
+    assert turn.thread.allowed_image_domains is not None
+    turn.thread.allowed_image_domains.append("example.com")
+    yield ProgressUpdateEvent(text="domains")
+    yield ProgressUpdateEvent(text="nothing changed")
+
+
+async def test_changes_made_in_place_are_saved_and_announced() -> None:
+    store = MemoryStore()
+    thread = ThreadMetadata(
+        id="thr_1", created_at=utc_now(), status=LockedStatus(), allowed_image_domains=[]
+    )
+    await store.save_thread(thread, CTX)
+    turn = Turn(thread, CTX, store)
+    frames = run_pipeline(turn, [], lambda: changes_in_place(turn))
+    types = [json.loads(frame[6:])["type"] for frame in [frame async for frame in frames]]
+    assert types[1:] == ["progress_update", "thread.updated"] * 3 + ["progress_update"]
+    saved = await store.load_thread("thr_1", CTX)
+    assert saved.metadata == {"seen": True}
+    assert saved.status == LockedStatus(reason="busy")
+    assert saved.allowed_image_domains == ["example.com"]
