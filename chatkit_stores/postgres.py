@@ -130,6 +130,28 @@ _ACQUIRE_LEASE = (
     "RETURNING token"
 )
 
+# A new stream's lease, thread and first message in one statement: the thread and the item are
+# written only when the lease was taken, so a refused start leaves nothing behind. The item's
+# foreign key is checked at the end of the statement, when the thread row exists.
+_START_THREAD = (
+    "WITH lease AS ("
+    "INSERT INTO stream_leases (owner, thread_id, token, expires_at) "
+    "VALUES ($1, $2, $3, clock_timestamp() + make_interval(secs => $4)) "
+    "ON CONFLICT (owner, thread_id) DO UPDATE "
+    "SET token = excluded.token, expires_at = excluded.expires_at "
+    "WHERE stream_leases.token = excluded.token "
+    "OR stream_leases.expires_at <= clock_timestamp() "
+    "RETURNING token), "
+    "thread AS ("
+    "INSERT INTO threads (owner, id, created_at, data) "
+    "SELECT $1, $2, $5, $6 WHERE EXISTS (SELECT 1 FROM lease) "
+    "ON CONFLICT (owner, id) DO UPDATE SET data = excluded.data RETURNING id) "
+    "INSERT INTO items (owner, thread_id, id, created_at, data) "
+    "SELECT $1, $2, $7, $8, $9 WHERE EXISTS (SELECT 1 FROM thread) "
+    "ON CONFLICT (owner, thread_id, id) DO UPDATE SET data = excluded.data "
+    "RETURNING id"
+)
+
 # What a lost or refused connection, a server shutting down or out of resources raise;
 # OSError covers ConnectionError and the socket errors of an unreachable host.
 _OUTAGES: tuple[type[BaseException], ...] = (
@@ -427,10 +449,6 @@ class PostgresStore(Store):
         except asyncpg.ForeignKeyViolationError as error:
             raise NotFoundError("thread", thread_id) from error
 
-    async def save_item(self, thread_id: str, item: ThreadItem, ctx: RequestContext) -> None:
-        """Insert or replace an item, keeping the position of an existing one."""
-        await self.add_thread_item(thread_id, item, ctx)
-
     async def load_item(self, thread_id: str, item_id: str, ctx: RequestContext) -> ThreadItem:
         """Load one item; raises `NotFoundError`."""
         rows = await self._fetch(
@@ -491,6 +509,29 @@ class PostgresStore(Store):
         # version, so of two processes racing for one thread exactly one gets a row back:
         # inserted, renewed by its own token, or taken over from an expired lease.
         rows = await self._fetch(_ACQUIRE_LEASE, ctx.user_id, thread_id, token, float(ttl_seconds))
+        return bool(rows)
+
+    async def start_thread(
+        self,
+        thread: ThreadMetadata,
+        first_item: ThreadItem,
+        lease_token: str,
+        ttl_seconds: float,
+        ctx: RequestContext,
+    ) -> bool:
+        """Lease a new thread and save it with its first item: one statement, one round trip."""
+        rows = await self._fetch(
+            _START_THREAD,
+            ctx.user_id,
+            thread.id,
+            lease_token,
+            float(ttl_seconds),
+            thread.created_at,
+            thread_json(thread).decode(),
+            first_item.id,
+            first_item.created_at,
+            item_json(first_item).decode(),
+        )
         return bool(rows)
 
     async def stream_lease_remaining(self, thread_id: str, ctx: RequestContext) -> float | None:
